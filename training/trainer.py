@@ -70,7 +70,9 @@ def split_statements(
     for s in strata:
         counts[s] = counts.get(s, 0) + 1
     strata = [s if counts[s] >= 2 else "rare" for s in strata]
-    train, held = train_test_split(list(rows), test_size=fraction, random_state=seed, stratify=strata)
+    train, held = train_test_split(
+        list(rows), test_size=fraction, random_state=seed, stratify=strata
+    )
     return list(train), list(held)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import spacy
 from spacy.language import Language
+
 from stancewire.models.components import quotes, speakers
 from stancewire.models.components.entities import add_entity_ruler
 

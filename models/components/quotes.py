@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span, SpanGroup, Token
+
 from stancewire.models.doc_attrs import QUOTES_KEY, register_extensions
 
 register_extensions()

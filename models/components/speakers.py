@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span, Token
+
 from stancewire.models.components.quotes import is_headline, paragraph_bounds
 from stancewire.models.doc_attrs import QUOTES_KEY, Speaker, register_extensions
 

@@ -13,7 +13,10 @@ def test_classifier_loads_and_predicts_calibrated_probs(tiny_model_dir: Path) ->
     clf = QuoteClassifier.load(tiny_model_dir)
     assert clf.targets == ["us_presence", "militias"]
     preds = clf.predict(
-        [ClassifyInput("US forces must leave", "He said US forces must leave."), ClassifyInput("ok")]
+        [
+            ClassifyInput("US forces must leave", "He said US forces must leave."),
+            ClassifyInput("ok"),
+        ]
     )
     assert len(preds) == 2
     for row in preds:

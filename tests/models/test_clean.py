@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from stancewire.models.clean import CleanText, clean_article, looks_like_html
 
 SEEDS_DIR = Path(__file__).resolve().parents[2] / "seeds"

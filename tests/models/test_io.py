@@ -18,22 +18,36 @@ def test_io_reads_text_html_dirs_and_jsonl(tmp_path: Path) -> None:
     (sub / "b.html").write_text("<p>She said so.</p>", "utf-8")
     (sub / "ignored.png").write_bytes(b"\x89PNG")
     (tmp_path / "c.jsonl").write_text(
-        json.dumps({"id": "c1", "text": "One."}) + "\n\n" + json.dumps({"id": 7, "text": "Two."}) + "\n",
+        json.dumps({"id": "c1", "text": "One."})
+        + "\n\n"
+        + json.dumps({"id": 7, "text": "Two."})
+        + "\n",
         "utf-8",
     )
     items = list(iter_articles([tmp_path]))
     assert [(a.id, a.source) for a in items] == [
-        ("a", "a.txt"), ("c1", "c.jsonl"), ("7", "c.jsonl"), ("b", "b.html"),
+        ("a", "a.txt"),
+        ("c1", "c.jsonl"),
+        ("7", "c.jsonl"),
+        ("b", "b.html"),
     ]
     assert all(isinstance(a, Article) for a in items)
 
 
 def test_io_bad_lines_become_errors_and_reading_goes_on(tmp_path: Path) -> None:
     path = tmp_path / "mixed.jsonl"
-    path.write_text('{"id": "ok", "text": "Fine."}\nnot json\n{"id": "x"}\n[1]\n{"id": "ok2", "text": "Also."}\n', "utf-8")
+    path.write_text(
+        '{"id": "ok", "text": "Fine."}\nnot json\n{"id": "x"}\n[1]\n'
+        '{"id": "ok2", "text": "Also."}\n',
+        "utf-8",
+    )
     items = list(iter_articles([path]))
     assert [type(i).__name__ for i in items] == [
-        "Article", "ArticleError", "ArticleError", "ArticleError", "Article",
+        "Article",
+        "ArticleError",
+        "ArticleError",
+        "ArticleError",
+        "Article",
     ]
     missing = items[2]
     assert isinstance(missing, ArticleError)

@@ -52,7 +52,9 @@ def test_pipeline_html_offsets_point_into_the_html(tiny_pipeline: StancePipeline
     assert html[quote.start : quote.end] == "We will not accept this aggression"
 
 
-def test_pipeline_bad_articles_become_errors_and_the_batch_goes_on(tiny_pipeline: StancePipeline) -> None:
+def test_pipeline_bad_articles_become_errors_and_the_batch_goes_on(
+    tiny_pipeline: StancePipeline,
+) -> None:
     articles = [
         Article(id="ok1", text=TEXT),
         Article(id="empty", text="   \n\n "),
@@ -62,7 +64,10 @@ def test_pipeline_bad_articles_become_errors_and_the_batch_goes_on(tiny_pipeline
     results = list(tiny_pipeline.pipe(articles))
     assert [r.id for r in results] == ["ok1", "empty", "huge", "ok2"]
     assert [type(r).__name__ for r in results] == [
-        "LabelledArticle", "ArticleError", "ArticleError", "LabelledArticle",
+        "LabelledArticle",
+        "ArticleError",
+        "ArticleError",
+        "LabelledArticle",
     ]
     assert results[1].code == "SW101"
     assert results[2].code == "SW102" and "5000" in results[2].message

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 from spacy.language import Language
 from spacy.tokens import Doc
+
 from stancewire.models.components import build_nlp
 from stancewire.models.doc_attrs import QUOTES_KEY
 

@@ -22,8 +22,12 @@ def test_rollup_combine(labels: list[str], expected: str) -> None:
 
 def _q(speaker: str | None, us: str, mil: str, aliases: list[str] | None = None) -> Quote:
     return Quote(
-        text="x y", kind="direct", speaker=speaker, speaker_type="person" if speaker else None,
-        speaker_aliases=aliases or [], stance={"us_presence": us, "militias": mil},
+        text="x y",
+        kind="direct",
+        speaker=speaker,
+        speaker_type="person" if speaker else None,
+        speaker_aliases=aliases or [],
+        stance={"us_presence": us, "militias": mil},
     )
 
 

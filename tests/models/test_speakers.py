@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 from spacy.language import Language
 from spacy.tokens import Doc
+
 from stancewire.models.components import build_nlp
 from stancewire.models.components.speakers import NameBook, name_key, strip_title
 from stancewire.models.doc_attrs import QUOTES_KEY, Speaker

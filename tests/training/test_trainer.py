@@ -31,29 +31,47 @@ def test_trainer_frozen_heads_is_seeded_and_reproducible(
 ) -> None:
     def run(out: Path) -> list[dict[str, float]]:
         args = TrainArgs(
-            output_dir=out, data_dir=tiny_data_dir, base_model=str(tiny_encoder_dir),
-            lora=False, head_epochs=20, batch_size=8, holdout_fraction=0.25, seed=3,
+            output_dir=out,
+            data_dir=tiny_data_dir,
+            base_model=str(tiny_encoder_dir),
+            lora=False,
+            head_epochs=20,
+            batch_size=8,
+            holdout_fraction=0.25,
+            seed=3,
         )
         clf = QuoteClassifier.load(train(args))
-        return [p["us_presence"].probs for p in clf.predict([ClassifyInput("US forces must leave")])]
+        return [
+            p["us_presence"].probs for p in clf.predict([ClassifyInput("US forces must leave")])
+        ]
 
     first = run(tmp_path / "a")
     assert first == run(tmp_path / "b")
     assert not (tmp_path / "a" / "adapter").exists()
 
 
-def test_trainer_learns_the_training_signal(tmp_path: Path, tiny_encoder_dir: Path, tiny_data_dir: Path) -> None:
+def test_trainer_learns_the_training_signal(
+    tmp_path: Path, tiny_encoder_dir: Path, tiny_data_dir: Path
+) -> None:
     """On its own (tiny, repeated) training data the model must beat chance by far."""
     args = TrainArgs(
-        output_dir=tmp_path / "m", data_dir=tiny_data_dir, base_model=str(tiny_encoder_dir),
-        lora=False, head_epochs=150, batch_size=8, holdout_fraction=0.25, context_dropout=0.0,
+        output_dir=tmp_path / "m",
+        data_dir=tiny_data_dir,
+        base_model=str(tiny_encoder_dir),
+        lora=False,
+        head_epochs=150,
+        batch_size=8,
+        holdout_fraction=0.25,
+        context_dropout=0.0,
         head_learning_rate=1e-2,
     )
     clf = QuoteClassifier.load(train(args))
     from tests.conftest import STATEMENTS
 
     preds = clf.predict([ClassifyInput(q, f"An official said: {q} (0).") for q, *_ in STATEMENTS])
-    correct = sum(p["sentiment"].label == s for p, (_, _, _, s) in zip(preds, STATEMENTS, strict=True))
+    correct = sum(
+        p["sentiment"].label == s for p, (_, _, _, s) in zip(preds, STATEMENTS, strict=True)
+    )
     assert correct >= 9  # of 12; chance is 4
 
 
