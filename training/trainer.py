@@ -32,6 +32,7 @@ from stancewire.models.schema import SENTIMENT_LABELS, STANCE_LABELS
 from stancewire.training.args import TrainArgs
 from stancewire.training.calibration import expected_calibration_error, fit_temperature
 from stancewire.training.data import Statement, data_fingerprint, load_statements, statement_files
+from stancewire.training.model_card import write_model_card
 
 logger = logging.getLogger(__name__)
 
@@ -275,5 +276,6 @@ def train(args: TrainArgs, *, progress: ProgressFn | None = None) -> Path:
         "metrics": metrics,
     }
     out_dir = clf.save(args.output_dir)
+    write_model_card(out_dir)
     logger.info("saved model to %s", out_dir)
     return out_dir

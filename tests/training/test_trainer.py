@@ -13,7 +13,9 @@ from stancewire.training.trainer import train
 
 def test_trainer_writes_small_model_dir_without_base_weights(tiny_model_dir: Path) -> None:
     names = sorted(p.name for p in tiny_model_dir.iterdir())
-    assert names == ["adapter", "heads.safetensors", "model.json"]
+    assert names == ["MODEL_CARD.md", "adapter", "heads.safetensors", "model.json"]
+    card = (tiny_model_dir / "MODEL_CARD.md").read_text()
+    assert "LoRA adapter" in card and "ECE after" in card
     adapter_files = {p.name for p in (tiny_model_dir / "adapter").iterdir()}
     assert "adapter_model.safetensors" in adapter_files
     assert not any("pytorch_model" in n or n == "model.safetensors" for n in adapter_files)

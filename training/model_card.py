@@ -1,0 +1,107 @@
+"""Write a model card (``MODEL_CARD.md``) beside a trained model.
+
+The card is generated from ``model.json`` so it can never disagree with the
+model it describes: data, training command, held-out metrics, calibration,
+intended use and limits.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+
+def _fmt(value: Any) -> str:
+    return f"{value:.3f}" if isinstance(value, float) else str(value)
+
+
+def render_model_card(
+    model_dir: Path, *, extra_metrics: dict[str, dict[str, Any]] | None = None
+) -> str:
+    """The card's Markdown for the model in ``model_dir``.
+
+    Args:
+        model_dir: a directory written by the trainer.
+        extra_metrics: optional evaluation results to include, by set name
+            (e.g. ``{"seeds (oracle quotes)": {...}}``).
+    """
+    config = json.loads((model_dir / "model.json").read_text("utf-8"))
+    training = config.get("training", {})
+    args = training.get("args", {})
+    metrics = training.get("metrics", {})
+    recipe = (
+        f"LoRA adapter (r={args.get('lora_r')}, alpha={args.get('lora_alpha')}) on every "
+        "attention and feed-forward projection, fine-tuned with the heads"
+        if config.get("lora")
+        else "frozen encoder; heads trained on its mean-pooled embeddings"
+    )
+    mode = "--lora" if config.get("lora") else "--frozen"
+    lines = [
+        f"# stancewire model {config.get('version')}",
+        "",
+        "Stance toward "
+        + ", ".join(f"`{t}`" for t in config["tasks"] if t != "sentiment")
+        + " and sentiment of quotes in news about Iraq (docs/ANNOTATION.md sections 3-4).",
+        "",
+        "## Model",
+        f"- Base encoder: `{config.get('base_model')}` (all-MiniLM-L6-v2; not copied here).",
+        f"- {recipe}.",
+        f"- One head per task (hidden width {config.get('head_hidden') or 'none: linear'}); "
+        "one encoder pass per quote for all labels.",
+        f"- Input: the quote paired with its sentence, at most {config.get('max_length')} tokens.",
+        "- Confidences are temperature-scaled on the held-out split: "
+        + ", ".join(f"{k} T={v}" for k, v in config.get("temperatures", {}).items())
+        + ".",
+        "",
+        "## Training data",
+        f"- {training.get('n_train')} authored statements for training, "
+        f"{training.get('n_heldout')} held out (stratified), from "
+        f"{len(training.get('data_files', []))} files in `training/data/` "
+        f"(sha256 prefix `{training.get('data_sha256')}`); see `training/data/DATA.md`.",
+        f"- Reproduce: `stancewire train --output <dir> {mode} --seed {args.get('seed')}` "
+        f"({training.get('seconds')} s on the machine that made it).",
+        "",
+        "## Held-out split of the training data",
+        "Written by the same authors as the training data: an optimistic number, "
+        "not the real score.",
+        "",
+        "| metric | value |",
+        "|---|---|",
+    ]
+    lines += [f"| {k} | {_fmt(v)} |" for k, v in metrics.get("heldout", {}).items()]
+    lines += [
+        "",
+        "## Calibration (held-out split)",
+        "",
+        "| task | T | ECE before | ECE after |",
+        "|---|---|---|---|",
+    ]
+    for task, cal in metrics.get("calibration", {}).items():
+        lines.append(
+            f"| {task} | {cal['temperature']} | {cal['ece_before']:.3f} | {cal['ece_after']:.3f} |"
+        )
+    for name, values in (extra_metrics or {}).items():
+        lines += ["", f"## {name}", "", "| metric | value |", "|---|---|"]
+        lines += [f"| {k} | {_fmt(v)} |" for k, v in values.items()]
+    lines += [
+        "",
+        "## Intended use and limits",
+        "- For analysts labelling news about Iraq, the US military presence and the "
+        "Iran-backed militias; English only.",
+        "- Trained only on statements we wrote in wire-service style: real quotes score "
+        "lower than the held-out split (see the README for the development-set numbers).",
+        "- Stance is read from the quote and its sentence; the model does not know the "
+        "speaker. Sarcasm, long multi-sentence quotes and quotes whose target is only "
+        "implied by the wider article are its weakest cases.",
+        "- Not for decisions about individuals.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def write_model_card(model_dir: Path, **kwargs: Any) -> Path:
+    """Render and write ``MODEL_CARD.md`` into ``model_dir``."""
+    path = Path(model_dir) / "MODEL_CARD.md"
+    path.write_text(render_model_card(Path(model_dir), **kwargs), encoding="utf-8")
+    return path
