@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Literal
@@ -85,3 +86,36 @@ def data_fingerprint(paths: Iterable[Path]) -> str:
         h.update(path.name.encode())
         h.update(path.read_bytes())
     return h.hexdigest()[:16]
+
+
+def describe(rows: Iterable[Statement]) -> str:
+    """A Markdown summary of label and kind distributions (for the datasheet)."""
+    rows = list(rows)
+    n = len(rows)
+    lines = [f"{n} statements.", "", "| field | " + " | ".join(["value (share)"] * 3) + " |"]
+    lines.append("|---|---|---|---|")
+    fields = {
+        "us_presence": [r.stance.get("us_presence", "none") for r in rows],
+        "militias": [r.stance.get("militias", "none") for r in rows],
+        "sentiment": [r.sentiment for r in rows],
+        "kind": [r.kind for r in rows],
+        "speaker_type": [r.speaker_type for r in rows],
+    }
+    for name, values in fields.items():
+        counts = Counter(values).most_common()
+        cells = [f"{k} {v} ({v / n:.0%})" for k, v in counts] + [""] * (3 - len(counts))
+        lines.append(f"| {name} | " + " | ".join(cells[:3]) + " |")
+    hard = Counter(r.hard_case for r in rows if r.hard_case)
+    lines += ["", f"Hard cases: {sum(hard.values())} ({sum(hard.values()) / n:.0%}):"]
+    lines.append(", ".join(f"{k} {v}" for k, v in hard.most_common()))
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # python -m stancewire.training.data [DIR_OR_FILES...]
+    import sys
+
+    from stancewire.training.args import DATA_DIR
+
+    targets = [Path(a) for a in sys.argv[1:]] or [DATA_DIR]
+    files = [f for t in targets for f in (statement_files(t) if t.is_dir() else [t])]
+    sys.stdout.write(describe(load_statements(files)) + "\n")
