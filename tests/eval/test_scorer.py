@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from stancewire.eval.scorer import (
     METRIC_NAMES,
     f_avg,
@@ -61,7 +62,14 @@ def art(quotes: list[dict[str, Any]], aid: str = "a") -> dict[str, Any]:
 
 def test_tokens_lowercase_letters_and_digits_unicode() -> None:
     assert tokens("Al-Sudani’s “blatant” aggression_2024, Ça va!") == [
-        "al", "sudani", "s", "blatant", "aggression", "2024", "ça", "va",
+        "al",
+        "sudani",
+        "s",
+        "blatant",
+        "aggression",
+        "2024",
+        "ça",
+        "va",
     ]
     assert tokens(None) == []
     assert tokens("") == []
@@ -170,7 +178,9 @@ def test_repeats_dropped_only_for_same_speaker() -> None:
     assert m["quote_r"] == 1.0
     assert m["attribution_acc"] == 1.0
     assert {r.pred_index: r.status for r in res.matches} == {
-        0: "matched", 1: "duplicate", 2: "spurious",
+        0: "matched",
+        1: "duplicate",
+        2: "spurious",
     }
 
 
@@ -185,13 +195,16 @@ def test_repeats_without_speaker_are_dropped_too() -> None:
 
 def test_normalize_name() -> None:
     assert normalize_name("Prime Minister Mohammed Shia al-Sudani") == (
-        "mohammed", "shia", "sudani",
+        "mohammed",
+        "shia",
+        "sudani",
     )
     assert normalize_name("Al-Sudani") == ("sudani",)
     assert normalize_name("Abu Mahdi al Muhandis") == ("abu", "mahdi", "muhandis")
     assert normalize_name("Gen. Qassem Soleimani") == ("qassem", "soleimani")
     assert normalize_name("Kataib Hezbollah spokesman Jaafar al-Husseini") == (
-        "jaafar", "husseini",
+        "jaafar",
+        "husseini",
     )
     assert normalize_name("Secretary of State Antony Blinken") == ("antony", "blinken")
     assert normalize_name("the United States") == ("united", "states")
@@ -352,7 +365,9 @@ def test_articles_paired_by_id() -> None:
     assert m["quote_r"] == pytest.approx(1 / 3)
     assert m["quote_p"] == 1.0
     assert [(r.article_id, r.status) for r in res.matches] == [
-        ("x", "missed"), ("y", "matched"), ("y", "missed"),
+        ("x", "missed"),
+        ("y", "matched"),
+        ("y", "missed"),
     ]
 
 

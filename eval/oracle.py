@@ -1,0 +1,123 @@
+"""Oracle-quote evaluation: the classifier alone, on gold quotes.
+
+Extraction errors cannot count here: every gold quote is classified with its
+context, and its predicted labels are compared with the gold labels
+(:func:`stancewire.eval.scorer.score_labels`). Two gold shapes are read:
+
+- article files (ANNOTATION.md section 6): each quote's context is the
+  sentence(s) of the article around it, and the article is the resampling
+  unit of the bootstrap (its quotes are correlated);
+- quote files such as ``real_quotes_dev.jsonl``: one ``{quote, context,
+  stance, sentiment}`` object per line, each its own unit.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from stancewire.eval.scorer import score_labels
+from stancewire.models.classifier import ClassifyInput, QuoteClassifier
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’']?\s+|\n+")
+
+
+def sentence_window(text: str, start: int, end: int, *, max_chars: int = 600) -> tuple[int, int]:
+    """Character bounds of the sentence(s) of ``text`` covering ``[start, end)``.
+
+    Why: a quote is judged in its sentence (ANNOTATION.md section 3), so both
+    the classifier input and the report's error browser show that sentence.
+    """
+    starts = [0] + [m.end() for m in _SENTENCE_END.finditer(text, 0, start)]
+    first = starts[-1]
+    end_match = _SENTENCE_END.search(text, end)
+    last = end_match.start() + 1 if end_match else len(text)
+    last = min(last, len(text))
+    while first < last and text[first].isspace():
+        first += 1
+    while last > first and text[last - 1].isspace():
+        last -= 1
+    return first, min(last, first + max_chars)
+
+
+def sentence_context(text: str, quote: str, *, max_chars: int = 600) -> str | None:
+    """The sentence(s) of ``text`` that contain ``quote`` (None if not found)."""
+    at = text.find(quote)
+    if at < 0:
+        return None
+    first, last = sentence_window(text, at, at + len(quote), max_chars=max_chars)
+    return text[first:last]
+
+
+@dataclass(frozen=True)
+class OracleItem:
+    """One gold quote to classify.
+
+    Attributes:
+        unit: The bootstrap unit it belongs to (article id, or the row id for quote-style gold).
+        gold: The gold quote (at least ``stance`` and ``sentiment``).
+        input: What the classifier reads: the quote and its context.
+        speaker: The gold speaker, for the report.
+    """
+
+    unit: str
+    gold: dict[str, Any]
+    input: ClassifyInput
+    speaker: str | None = None
+
+
+def is_quote_style(rows: list[dict[str, Any]]) -> bool:
+    """Whether gold rows are single quotes (``quote`` field) rather than articles."""
+    return bool(rows) and all("quote" in r and "quotes" not in r for r in rows)
+
+
+def oracle_items(rows: list[dict[str, Any]]) -> list[OracleItem]:
+    """Gold quotes with their classifier inputs, from either gold shape.
+
+    Raises:
+        ValueError: A row is neither an article (``quotes``) nor a quote (``quote``).
+    """
+    items: list[OracleItem] = []
+    for i, row in enumerate(rows):
+        if "quotes" in row:
+            for q in row["quotes"]:
+                context = sentence_context(row["text"], q["text"])
+                items.append(
+                    OracleItem(
+                        str(row["id"]), q, ClassifyInput(q["text"], context), q.get("speaker")
+                    )
+                )
+        elif "quote" in row:
+            gold = {"text": row["quote"], "stance": row["stance"], "sentiment": row["sentiment"]}
+            items.append(
+                OracleItem(
+                    str(row.get("id", f"row-{i}")),
+                    gold,
+                    ClassifyInput(row["quote"], row.get("context")),
+                    row.get("speaker"),
+                )
+            )
+        else:
+            raise ValueError(f"gold row {i} has neither 'quotes' (article) nor 'quote' (quote)")
+    return items
+
+
+def gold_quote_items(path: str | Path) -> tuple[list[dict[str, Any]], list[ClassifyInput]]:
+    """Gold quotes and the classifier inputs for them, from either gold shape."""
+    from stancewire.eval.harness import read_jsonl
+
+    items = oracle_items(read_jsonl(path))
+    return [it.gold for it in items], [it.input for it in items]
+
+
+def evaluate_oracle(path: str | Path, classifier: QuoteClassifier) -> dict[str, float | int]:
+    """Stance and sentiment metrics of ``classifier`` on the gold quotes of ``path``."""
+    gold, inputs = gold_quote_items(path)
+    preds = classifier.predict(inputs)
+    pred_quotes = [
+        {"stance": {t: p[t].label for t in classifier.targets}, "sentiment": p["sentiment"].label}
+        for p in preds
+    ]
+    return score_labels(gold, pred_quotes)
