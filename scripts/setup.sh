@@ -7,7 +7,11 @@ PYTHON="${PYTHON:-python3}"
 if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
-.venv/bin/python -m pip install --quiet --upgrade pip >/dev/null 2>&1 || true
-.venv/bin/python -m pip install --quiet "torch==2.13.0"
-.venv/bin/python -m pip install --quiet -e ".[dev]"
+pip_install() {
+  # pip warns about every unreachable mirror folder on some machines: keep the log readable.
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check "$@" 2>&1 \
+    | { grep -v -E "^WARNING: Location '.*' is ignored" || true; }
+}
+pip_install "torch==2.13.0"
+pip_install -e ".[dev]"
 echo "stancewire is installed in .venv ($(.venv/bin/stancewire --version))"
