@@ -149,7 +149,7 @@ def label_cmd(
             write_jsonl(result, fh)
             n_ok += 1
             n_quotes += len(result.quotes)
-            if keep_for_table and len(results) <= 50:
+            if keep_for_table and len(results) < 50:
                 results.append(result)
         for bad in read_errors:
             write_jsonl(bad, efh)

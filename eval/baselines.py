@@ -27,9 +27,9 @@ from typing import Any
 
 import torch
 
-from stancewire.eval.scorer import SENTIMENT_LABELS, STANCE_LABELS
 from stancewire.models.classifier import DEFAULT_BASE_MODEL, ClassifyInput, load_encoder
 from stancewire.models.doc_attrs import Scored
+from stancewire.models.schema import SENTIMENT_LABELS, STANCE_LABELS, task_label_order
 from stancewire.models.targets import Target, load_targets
 
 __all__ = [
@@ -62,9 +62,7 @@ class MajorityBaseline:
     @property
     def tasks(self) -> dict[str, list[str]]:
         """Task -> labels, as ``QuoteClassifier.tasks``."""
-        return {
-            t: list(SENTIMENT_LABELS if t == "sentiment" else STANCE_LABELS) for t in self.majority
-        }
+        return {t: list(task_label_order(t)) for t in self.majority}
 
     @property
     def targets(self) -> list[str]:
@@ -110,7 +108,7 @@ class MajorityBaseline:
 
 
 def _most_common(counts: Counter[str], task: str) -> str:
-    order = SENTIMENT_LABELS if task == "sentiment" else STANCE_LABELS
+    order = task_label_order(task)
     return max(order, key=lambda lab: (counts[lab], -order.index(lab)))
 
 

@@ -34,12 +34,12 @@ import numpy as np
 
 from stancewire.eval.scorer import (
     MISSING,
-    SENTIMENT_LABELS,
     STANCE_LABELS,
     TARGETS,
     ScoreResult,
     speaker_stance,
 )
+from stancewire.models.schema import task_label_order
 
 __all__ = [
     "SPEAKER_LABELS",
@@ -95,10 +95,6 @@ def _labels_of(labels: Mapping[str, str] | None, task: str) -> str:
     return (labels or {}).get(task) or default
 
 
-def _task_labels(task: str) -> tuple[str, ...]:
-    return SENTIMENT_LABELS if task == "sentiment" else STANCE_LABELS
-
-
 def quote_stats(
     gold_labels: Sequence[Mapping[str, str]], pred_labels: Sequence[Mapping[str, str]]
 ) -> Stats:
@@ -116,7 +112,7 @@ def quote_stats(
         out[f"conf_{task}"] = confusion(
             [_labels_of(g, task) for g in gold_labels],
             [_labels_of(p, task) for p in pred_labels],
-            _task_labels(task),
+            task_label_order(task),
         )
     return out
 

@@ -47,15 +47,14 @@ from stancewire.eval.bootstrap import (
 from stancewire.eval.oracle import OracleItem, is_quote_style, oracle_items, sentence_window
 from stancewire.eval.scorer import (
     METRIC_NAMES,
-    SENTIMENT_LABELS,
-    STANCE_LABELS,
     TARGETS,
     MatchRecord,
+    read_jsonl,
     score,
 )
 from stancewire.models.classifier import ClassifyInput
 from stancewire.models.doc_attrs import Scored
-from stancewire.models.schema import Article, ArticleError
+from stancewire.models.schema import Article, ArticleError, task_label_order
 
 METRICS_SCHEMA_VERSION = 2
 """Version of metrics.json; 2 added intervals, baselines, comparisons and report data."""
@@ -79,12 +78,6 @@ class Predictor(Protocol):
 
 def _no_progress(stage: str, done: int, total: int) -> None:
     """Default progress callback: report nothing."""
-
-
-def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
-    """Read a JSON Lines file into dicts (blank lines skipped)."""
-    with Path(path).open(encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
 
 
 def write_jsonl(rows: Iterable[Mapping[str, Any]], path: str | Path) -> None:
@@ -206,7 +199,7 @@ def task_labels(task: str) -> list[str]:
     """Label order of a task's confusion matrix."""
     if task == "speaker":
         return list(SPEAKER_LABELS)
-    return list(SENTIMENT_LABELS if task == "sentiment" else STANCE_LABELS)
+    return list(task_label_order(task))
 
 
 def per_class_table(

@@ -106,7 +106,7 @@ def oracle_items(rows: list[dict[str, Any]]) -> list[OracleItem]:
 
 def gold_quote_items(path: str | Path) -> tuple[list[dict[str, Any]], list[ClassifyInput]]:
     """Gold quotes and the classifier inputs for them, from either gold shape."""
-    from stancewire.eval.harness import read_jsonl
+    from stancewire.eval.scorer import read_jsonl
 
     items = oracle_items(read_jsonl(path))
     return [it.gold for it in items], [it.input for it in items]

@@ -58,6 +58,8 @@ from typing import Any, Literal
 import numpy as np
 from sklearn.metrics import f1_score
 
+from stancewire.models.schema import SENTIMENT_LABELS, STANCE_LABELS
+
 __all__ = [
     "GOLD_COVERAGE",
     "METRIC_NAMES",
@@ -87,8 +89,6 @@ PRED_COVERAGE = 0.30
 _EPS = 1e-9
 
 TARGETS: tuple[str, ...] = ("us_presence", "militias")
-STANCE_LABELS: tuple[str, ...] = ("favor", "against", "none")
-SENTIMENT_LABELS: tuple[str, ...] = ("positive", "negative", "neutral")
 SPEAKER_TYPES: tuple[str, ...] = ("person", "organization", "unnamed")
 KINDS: tuple[str, ...] = ("direct", "indirect")
 METRIC_NAMES: tuple[str, ...] = (
@@ -878,7 +878,8 @@ def score(gold: Iterable[Any], pred: Iterable[Any]) -> ScoreResult:
     return ScoreResult(metrics=ordered, matches=records)
 
 
-def _read_jsonl(path: str | Path) -> list[dict[str, Any]]:
+def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
+    """Read a JSON Lines file into dicts (blank lines skipped)."""
     with open(path, encoding="utf-8") as fh:
         return [json.loads(line) for line in fh if line.strip()]
 
@@ -893,7 +894,7 @@ def score_files(gold_path: str | Path, pred_path: str | Path) -> ScoreResult:
     Returns:
         The ``ScoreResult`` of ``score``.
     """
-    return score(_read_jsonl(gold_path), _read_jsonl(pred_path))
+    return score(read_jsonl(gold_path), read_jsonl(pred_path))
 
 
 # --------------------------------------------------------------------------- CLI

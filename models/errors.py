@@ -52,3 +52,20 @@ class TrainingDataError(StancewireError):
     """Labelled training data is malformed."""
 
     code = "SW400"
+
+
+class LabellingError(StancewireError):
+    """An unexpected failure while labelling one article (a bug, reported per article)."""
+
+    code = "SW500"
+
+
+def error_for_code(code: str, message: str) -> StancewireError:
+    """Rebuild the exception for an error code (e.g. from an ``ArticleError`` record)."""
+    pending: list[type[StancewireError]] = [StancewireError]
+    while pending:
+        cls = pending.pop()
+        if cls.code == code:
+            return cls(message)
+        pending.extend(cls.__subclasses__())
+    return StancewireError(message)

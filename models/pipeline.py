@@ -33,7 +33,9 @@ from stancewire.models.errors import (
     ArticleTooLargeError,
     ConfigError,
     EmptyArticleError,
+    LabellingError,
     StancewireError,
+    error_for_code,
 )
 from stancewire.models.rollup import roll_up
 from stancewire.models.schema import Article, ArticleError, LabelledArticle, Quote
@@ -101,7 +103,7 @@ class StancePipeline:
             article = Article(id="article", text=article)
         (result,) = list(self.pipe([article], targets=targets))
         if isinstance(result, ArticleError):
-            raise _error_from_record(result)
+            raise error_for_code(result.code, result.message)
         return result
 
     def pipe(
@@ -162,11 +164,11 @@ class StancePipeline:
                 try:
                     self._analyse([p])
                 except Exception as err:  # noqa: BLE001 - a bad article must not end the run
-                    results[i] = ArticleError(
-                        id=p.article.id,
-                        source=p.article.source,
-                        code="SW500",
-                        message=f"internal error while labelling: {type(err).__name__}: {err}",
+                    results[i] = _record(
+                        p.article,
+                        LabellingError(
+                            f"internal error while labelling: {type(err).__name__}: {err}"
+                        ),
                     )
                     p.doc = None
         for i, p in prepared:
@@ -229,17 +231,7 @@ def to_quote(span: Span, clean: CleanText, targets: Sequence[str]) -> Quote:
 
 
 def _record(article: Article, err: StancewireError) -> ArticleError:
-    code = getattr(err, "code", "SW000")
-    return ArticleError(id=article.id, source=article.source, code=code, message=err.message)
-
-
-def _error_from_record(record: ArticleError) -> StancewireError:
-    for cls in (EmptyArticleError, ArticleTooLargeError):
-        if record.code == cls.code:
-            return cls(record.message)
-    err = StancewireError(record.message)
-    err.code = record.code
-    return err
+    return ArticleError(id=article.id, source=article.source, code=err.code, message=err.message)
 
 
 def load_pipeline(

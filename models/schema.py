@@ -21,6 +21,12 @@ STANCE_LABELS: tuple[str, ...] = ("favor", "against", "none")
 SENTIMENT_LABELS: tuple[str, ...] = ("positive", "negative", "neutral")
 
 
+def task_label_order(task: str) -> tuple[str, ...]:
+    """The labels of a task, in head and confusion-matrix order: ``sentiment``
+    has the sentiment labels, every other task is a stance target."""
+    return SENTIMENT_LABELS if task == "sentiment" else STANCE_LABELS
+
+
 class Article(BaseModel):
     """One input article: the text exactly as given (plain text or HTML)."""
 
