@@ -1,0 +1,204 @@
+"""The classifier on ONNX Runtime, optionally int8-quantised: the fast CPU path.
+
+The fine-tuned ``StanceModel`` (encoder, mean pooling and every task head) is
+exported once to ONNX and, by default, quantised with ONNX Runtime's dynamic
+int8 quantisation (weights int8, activations quantised on the fly). Dynamic
+quantisation needs no calibration data and suits a transformer on CPU, where
+the matrix multiplies of the encoder dominate the cost.
+
+``OnnxQuoteClassifier`` is a ``QuoteClassifier`` whose ``logits`` run on an
+ONNX Runtime session: tokenisation, temperature scaling and the output are the
+very same code, so labels and calibrated confidences mean the same thing.
+
+Exports are cached on disk, keyed by a fingerprint of the model directory, in
+``$STANCEWIRE_CACHE_DIR`` (default ``~/.cache/stancewire``): the bundled model
+lives inside the installed package, which may be read-only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from stancewire.models.classifier import (
+    CONFIG_FILE,
+    ClassifyInput,
+    ModelConfig,
+    QuoteClassifier,
+    StanceModel,
+)
+from stancewire.models.errors import ModelLoadError
+
+logger = logging.getLogger(__name__)
+
+FP32_FILE = "model.onnx"
+INT8_FILE = "model.int8.onnx"
+OPSET = 17
+
+
+def cache_root() -> Path:
+    """Where exported ONNX models are kept (``$STANCEWIRE_CACHE_DIR`` or ``~/.cache``)."""
+    env = os.environ.get("STANCEWIRE_CACHE_DIR")
+    return Path(env) if env else Path.home() / ".cache" / "stancewire"
+
+
+def model_fingerprint(model_dir: Path) -> str:
+    """A short hash of every file of a model directory: a new model means a new export."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in model_dir.rglob("*") if p.is_file()):
+        digest.update(str(path.relative_to(model_dir)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+class _Exportable(torch.nn.Module):
+    """``StanceModel`` with tuple outputs in task order, as ONNX export wants."""
+
+    def __init__(self, model: StanceModel) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor
+    ) -> tuple[torch.Tensor, ...]:
+        out = self.model.classify(self.model.embed(input_ids, attention_mask))
+        return tuple(out[task] for task in self.model.heads)
+
+
+def export_onnx(model_dir: str | Path, out_dir: str | Path, *, quantize: bool = True) -> Path:
+    """Export a stancewire model directory to ONNX (and int8); return the file to load.
+
+    Args:
+        model_dir: a directory written by ``QuoteClassifier.save``.
+        out_dir: where ``model.onnx`` (and ``model.int8.onnx``) go.
+        quantize: also write the dynamically quantised int8 model and return it.
+    """
+    clf = QuoteClassifier.load(model_dir)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    module = _Exportable(clf.model).eval()
+    sample = clf.encode(
+        [ClassifyInput("US forces must leave Iraq.", "He said US forces must leave Iraq.")] * 2
+    )
+    fp32 = out / FP32_FILE
+    axes = {0: "batch", 1: "tokens"}
+    with torch.inference_mode():
+        torch.onnx.export(
+            module,
+            (sample["input_ids"], sample["attention_mask"]),
+            str(fp32),
+            input_names=["input_ids", "attention_mask"],
+            output_names=list(clf.model.heads),
+            dynamic_axes={"input_ids": axes, "attention_mask": axes}
+            | {task: {0: "batch"} for task in clf.model.heads},
+            opset_version=OPSET,
+            dynamo=False,  # the TorchScript exporter needs no onnxscript and handles BERT well
+        )
+    if not quantize:
+        return fp32
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    int8 = out / INT8_FILE
+    # Only the encoder's MatMuls are quantised (the small task heads stay fp32), with
+    # per-channel scales and 7-bit range: of the variants measured by
+    # benchmarks/model_stage.py this one kept F_avg closest to fp32 (within a point).
+    # ORT's shape pre-processing fails on BERT's dynamic mask shapes, so it is skipped.
+    quantize_dynamic(
+        str(fp32),
+        str(int8),
+        weight_type=QuantType.QInt8,
+        op_types_to_quantize=["MatMul"],
+        per_channel=True,
+        reduce_range=True,
+    )
+    return int8
+
+
+class OnnxQuoteClassifier(QuoteClassifier):
+    """A ``QuoteClassifier`` whose forward pass runs on ONNX Runtime."""
+
+    def __init__(
+        self, session: Any, tokenizer: Any, config: ModelConfig, *, quantized: bool
+    ) -> None:
+        self.session = session
+        self.tokenizer = tokenizer
+        self.config = config
+        self.quantized = quantized
+        self.model = None  # type: ignore[assignment] - no torch module on this path
+
+    @classmethod
+    def load(  # type: ignore[override]
+        cls,
+        path: str | Path,
+        *,
+        quantize: bool = True,
+        cache_dir: str | Path | None = None,
+        threads: int | None = None,
+    ) -> OnnxQuoteClassifier:
+        """Load (exporting on first use) the ONNX form of a model directory.
+
+        Args:
+            path: a stancewire model directory.
+            quantize: int8 dynamic quantisation (the default) or plain fp32 ONNX.
+            cache_dir: where exports are kept (default :func:`cache_root`).
+            threads: ONNX Runtime intra-op threads (default: its own choice).
+        """
+        import onnxruntime as ort
+        from transformers import AutoTokenizer
+
+        from stancewire.models.classifier import resolve_base_model
+
+        model_dir = Path(path)
+        if not (model_dir / CONFIG_FILE).is_file():
+            raise ModelLoadError(f"{model_dir} is not a stancewire model directory")
+        config = ModelConfig.load(model_dir / CONFIG_FILE)
+        where = Path(cache_dir) if cache_dir else cache_root()
+        out = where / "onnx" / model_fingerprint(model_dir)
+        target = out / (INT8_FILE if quantize else FP32_FILE)
+        if not target.is_file():
+            logger.info("exporting %s to ONNX in %s", model_dir, out)
+            export_onnx(model_dir, out, quantize=quantize)
+        options = ort.SessionOptions()
+        if threads:
+            options.intra_op_num_threads = threads
+        try:
+            session = ort.InferenceSession(str(target), options, providers=["CPUExecutionProvider"])
+        except Exception as err:  # onnxruntime raises its own untyped errors
+            raise ModelLoadError(f"cannot load ONNX model {target}: {err}") from err
+        tokenizer = AutoTokenizer.from_pretrained(resolve_base_model(config.base_model))
+        return cls(session, tokenizer, config, quantized=quantize)
+
+    def embed(self, items: Sequence[ClassifyInput], *, batch_size: int = 64) -> torch.Tensor:
+        raise NotImplementedError("the ONNX graph ends in the task heads; use logits()")
+
+    def logits(
+        self, items: Sequence[ClassifyInput], *, batch_size: int = 64
+    ) -> dict[str, torch.Tensor]:
+        """Logits per task, in length-sorted batches like the torch path."""
+        tasks = list(self.tasks)
+        if not items:
+            return {t: torch.empty(0, len(self.tasks[t])) for t in tasks}
+        order = sorted(
+            range(len(items)), key=lambda i: len(items[i].text) + len(items[i].context or "")
+        )
+        out = {t: np.empty((len(items), len(self.tasks[t])), dtype=np.float32) for t in tasks}
+        for start in range(0, len(order), batch_size):
+            idx = order[start : start + batch_size]
+            enc = self.encode([items[i] for i in idx])
+            feeds = {
+                "input_ids": enc["input_ids"].numpy().astype(np.int64),
+                "attention_mask": enc["attention_mask"].numpy().astype(np.int64),
+            }
+            for task, value in zip(tasks, self.session.run(tasks, feeds), strict=True):
+                out[task][idx] = value
+        return {t: torch.from_numpy(v) for t, v in out.items()}
+
+    def save(self, path: str | Path) -> Path:  # pragma: no cover - export is one-way
+        raise NotImplementedError("save the torch model; the ONNX form is derived from it")
