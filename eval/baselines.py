@@ -4,17 +4,20 @@ A number means little alone: 0.55 stance F_avg is good if a majority guess
 gets 0.0 and poor if a word-embedding lookup gets 0.6. These baselines run in
 the same evaluation as the model and are scored the same way. Each has the
 ``predict`` interface of :class:`stancewire.models.classifier.QuoteClassifier`
-(``predict(list[ClassifyInput]) -> list[dict[task, Scored]]``) so that any of
-them can later serve as a pipeline backend. A baseline only answers the tasks
-it is built for (``tasks``); the harness scores only those.
+(``predict(list[ClassifyInput]) -> list[dict[task, Scored]]``). A baseline
+only answers the tasks it is built for (``tasks``); the harness scores only
+those.
 
 - ``MajorityBaseline``: the most frequent label of each task in the training
   statements (not in the gold, which would leak the test set).
 - ``VaderBaseline``: VADER's lexicon sentiment, with the usual thresholds
   (compound >= 0.05 positive, <= -0.05 negative, else neutral).
-- ``EmbeddingStanceBaseline``: zero-shot stance by cosine similarity between the
-  MiniLM embedding of the quote and embeddings of label descriptions built from
-  ``models/targets.json``.
+- ``EmbeddingStanceBaseline``: the ``embedding`` backend
+  (:class:`stancewire.models.backends.embedding.EmbeddingBackend`), zero-shot
+  stance and sentiment by cosine similarity between the MiniLM embedding of the
+  quote and embeddings of label descriptions from the targets file. It lives
+  with the backends so that there is one implementation, usable both as a
+  pipeline backend and as a baseline here.
 """
 
 from __future__ import annotations
@@ -25,12 +28,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import torch
-
-from stancewire.models.classifier import DEFAULT_BASE_MODEL, ClassifyInput, load_encoder
+from stancewire.models.backends.embedding import EmbeddingBackend
+from stancewire.models.classifier import ClassifyInput
 from stancewire.models.doc_attrs import Scored
-from stancewire.models.schema import SENTIMENT_LABELS, STANCE_LABELS, task_label_order
-from stancewire.models.targets import Target, load_targets
+from stancewire.models.schema import SENTIMENT_LABELS, task_label_order
+from stancewire.models.targets import none_description
 
 __all__ = [
     "EmbeddingStanceBaseline",
@@ -38,6 +40,9 @@ __all__ = [
     "VaderBaseline",
     "none_description",
 ]
+
+EmbeddingStanceBaseline = EmbeddingBackend
+"""The embedding baseline is the ``embedding`` backend (one implementation)."""
 
 VADER_POSITIVE = 0.05
 VADER_NEGATIVE = -0.05
@@ -152,109 +157,4 @@ class VaderBaseline:
                 "neutral": s["neu"] / total,
             }
             out.append({"sentiment": Scored(self.label(s["compound"]), probs)})
-        return out
-
-
-def none_description(target: Target) -> str:
-    """The text that stands for stance ``none``: the target named, no side taken."""
-    return (
-        "The speaker takes no side for or against this and states facts or other matters: "
-        f"{target.description}"
-    )
-
-
-class EmbeddingStanceBaseline:
-    """Zero-shot stance: nearest label description in MiniLM embedding space.
-
-    For each target the three labels are described in words (``favor`` and
-    ``against`` are the target's hypotheses, ``none`` is ``none_description``).
-    A quote gets the label whose description's embedding has the highest
-    cosine similarity with the quote's mean-pooled embedding; ``probs`` are a
-    softmax of the similarities divided by ``temperature``.
-
-    Args:
-        base_model: Encoder reference (``resolve_base_model``); tests pass a tiny one.
-        targets: The targets, e.g. from ``load_targets``; default ``models/targets.json``.
-        temperature: Softmax temperature of the similarities.
-        max_length: Token limit of a quote.
-    """
-
-    name = "embedding"
-
-    def __init__(
-        self,
-        base_model: str = DEFAULT_BASE_MODEL,
-        targets: Sequence[Target] | None = None,
-        *,
-        temperature: float = 0.05,
-        max_length: int = 128,
-    ) -> None:
-        self.encoder, self.tokenizer = load_encoder(base_model)
-        self.encoder.eval()
-        self.target_defs = list(targets) if targets is not None else load_targets()
-        self.temperature = temperature
-        self.max_length = max_length
-        self._label_vecs = {t.name: self._label_matrix(t) for t in self.target_defs}
-
-    @property
-    def targets(self) -> list[str]:
-        """The stance targets this baseline answers."""
-        return [t.name for t in self.target_defs]
-
-    @property
-    def tasks(self) -> dict[str, list[str]]:
-        """Task -> labels, as ``QuoteClassifier.tasks`` (stance targets only)."""
-        return {t: list(STANCE_LABELS) for t in self.targets}
-
-    def descriptions(self, target: Target) -> dict[str, str]:
-        """Label -> the description whose embedding stands for it."""
-        return {
-            "favor": target.hypotheses.get("favor", f"The speaker supports: {target.description}"),
-            "against": target.hypotheses.get(
-                "against", f"The speaker opposes: {target.description}"
-            ),
-            "none": none_description(target),
-        }
-
-    def _label_matrix(self, target: Target) -> torch.Tensor:
-        texts = self.descriptions(target)
-        return self.embed([texts[lab] for lab in STANCE_LABELS])
-
-    @torch.inference_mode()
-    def embed(self, texts: Sequence[str], *, batch_size: int = 64) -> torch.Tensor:
-        """L2-normalised mean-pooled embeddings ``(n, width)``."""
-        chunks = []
-        for start in range(0, len(texts), batch_size):
-            enc = self.tokenizer(
-                list(texts[start : start + batch_size]),
-                padding=True,
-                truncation=True,
-                max_length=self.max_length,
-                return_tensors="pt",
-            )
-            hidden = self.encoder(
-                input_ids=enc["input_ids"], attention_mask=enc["attention_mask"]
-            ).last_hidden_state
-            mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-            chunks.append(torch.nn.functional.normalize(pooled, dim=-1))
-        return torch.cat(chunks) if chunks else torch.empty(0, 0)
-
-    def predict(
-        self, items: Sequence[ClassifyInput], *, batch_size: int = 64
-    ) -> list[dict[str, Scored]]:
-        """Stance toward every target for every quote (the context is not used)."""
-        if not items:
-            return []
-        quotes = self.embed([it.text for it in items], batch_size=batch_size)
-        out: list[dict[str, Scored]] = [{} for _ in items]
-        for target, labels_vec in self._label_vecs.items():
-            sims = quotes @ labels_vec.T
-            probs = torch.softmax(sims / self.temperature, dim=-1)
-            for i, row in enumerate(probs.tolist()):
-                best = max(range(len(STANCE_LABELS)), key=row.__getitem__)
-                out[i][target] = Scored(
-                    STANCE_LABELS[best],
-                    {lab: round(v, 4) for lab, v in zip(STANCE_LABELS, row, strict=True)},
-                )
         return out

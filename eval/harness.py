@@ -13,7 +13,12 @@ Modes:
   scoring (extraction, attribution, labels, speaker-level stance);
 - ``predictions``: the same scoring of a given predictions file;
 - ``oracle``: the classifier labels the gold quotes themselves, isolating
-  stance and sentiment from extraction; baselines run beside it.
+  stance and sentiment from extraction; baselines (majority, VADER, the
+  embedding backend) and, when given one, an NLI model run beside it, on the
+  same quotes in the same run (:func:`oracle_systems` builds them).
+
+The model row can be any stance backend (``finetuned``, ``nli``,
+``embedding``; :mod:`stancewire.models.backends`).
 
 Progress is reported through an optional ``progress(stage, done, total)``
 callback so that this module stays free of any terminal UI.
@@ -56,8 +61,9 @@ from stancewire.models.classifier import ClassifyInput
 from stancewire.models.doc_attrs import Scored
 from stancewire.models.schema import Article, ArticleError, task_label_order
 
-METRICS_SCHEMA_VERSION = 2
-"""Version of metrics.json; 2 added intervals, baselines, comparisons and report data."""
+METRICS_SCHEMA_VERSION = 3
+"""Version of metrics.json; 2 added intervals, baselines, comparisons and report data;
+3 added ``backend`` (which stance backend is the model row)."""
 DEFAULT_N_BOOT = 1000
 DEFAULT_SEED = 0
 N_CALIBRATION_BINS = 10
@@ -147,6 +153,8 @@ class EvalRun:
         baselines: Baseline name -> its result (oracle mode).
         comparison: A paired comparison with a second run, if asked for.
         bootstrap: The bootstrap settings.
+        backend: The stance backend of the model row (``finetuned``, ``nli``,
+            ``embedding``), when a model ran.
     """
 
     mode: str
@@ -164,6 +172,7 @@ class EvalRun:
     baselines: dict[str, SystemResult] = field(default_factory=dict)
     comparison: Comparison | None = None
     bootstrap: dict[str, Any] = field(default_factory=dict)
+    backend: str | None = None
 
     @property
     def headline(self) -> list[str]:
@@ -179,6 +188,7 @@ class EvalRun:
             "gold": self.gold,
             "predictions": self.predictions,
             "model": self.model,
+            "backend": self.backend,
             "bootstrap": self.bootstrap,
             "metrics": self.metrics,
             "intervals": {k: [v.low, v.high] for k, v in self.intervals.items()},
@@ -291,13 +301,27 @@ def predict_gold_articles(
     gold: list[dict[str, Any]],
     *,
     model_dir: str | Path | None = None,
+    backend: str = "finetuned",
+    nli_model: str | None = None,
+    embedding_model: str | None = None,
+    targets_file: str | Path | None = None,
     progress: Progress = _no_progress,
 ) -> list[dict[str, Any]]:
-    """Run the pipeline over the gold articles' texts; failed articles predict nothing."""
+    """Run the pipeline over the gold articles' texts; failed articles predict nothing.
+
+    ``backend`` and the model options choose the stance backend as
+    :func:`stancewire.models.pipeline.load_pipeline` does.
+    """
     from stancewire.models.pipeline import load_pipeline
 
     progress("loading pipeline", 0, 1)
-    pipeline = load_pipeline(model_dir)
+    pipeline = load_pipeline(
+        model_dir,
+        backend=backend,
+        nli_model=nli_model,
+        embedding_model=embedding_model,
+        targets_file=targets_file,
+    )
     progress("loading pipeline", 1, 1)
     articles = [Article(id=g["id"], text=g["text"], source=g.get("source")) for g in gold]
     preds = []
@@ -447,6 +471,10 @@ def evaluate_end_to_end(
     pred_path: str | Path | None = None,
     out_dir: str | Path = "runs/eval",
     model_dir: str | Path | None = None,
+    backend: str = "finetuned",
+    nli_model: str | None = None,
+    embedding_model: str | None = None,
+    targets_file: str | Path | None = None,
     compare_pred: str | Path | None = None,
     compare_model: str | Path | None = None,
     n_boot: int = DEFAULT_N_BOOT,
@@ -456,8 +484,9 @@ def evaluate_end_to_end(
 ) -> EvalRun:
     """Score predictions (given, or made now by the pipeline) against gold articles.
 
-    Without ``pred_path`` the pipeline labels the gold texts and the
-    predictions are written to ``out_dir/predictions.jsonl``. With
+    Without ``pred_path`` the pipeline (on the stance ``backend`` chosen, see
+    :func:`stancewire.models.pipeline.load_pipeline`) labels the gold texts and
+    the predictions are written to ``out_dir/predictions.jsonl``. With
     ``compare_pred`` (a second predictions file) or ``compare_model`` (a
     second model, run the same way) the run is compared with it, paired.
     Call :func:`write_outputs` to write metrics.json and report.html.
@@ -465,11 +494,21 @@ def evaluate_end_to_end(
     gold = read_jsonl(gold_path)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    used_backend: str | None = None
     if pred_path is None:
-        preds = predict_gold_articles(gold, model_dir=model_dir, progress=progress)
+        preds = predict_gold_articles(
+            gold,
+            model_dir=model_dir,
+            backend=backend,
+            nli_model=nli_model,
+            embedding_model=embedding_model,
+            targets_file=targets_file,
+            progress=progress,
+        )
         pred_path = out / "predictions.jsonl"
         write_jsonl(preds, pred_path)
-        mode, model = "end_to_end", str(model_dir or "default")
+        mode, used_backend = "end_to_end", backend
+        model = model_label(backend, model_dir, nli_model, embedding_model)
     else:
         preds, mode, model = read_jsonl(pred_path), "predictions", None
     progress("bootstrap", 0, 1)
@@ -484,6 +523,7 @@ def evaluate_end_to_end(
         pred_path=str(pred_path),
         model=model,
     )
+    run.backend = used_backend
     progress("bootstrap", 1, 1)
     if compare_pred is not None or compare_model is not None:
         if compare_pred is not None:
@@ -503,7 +543,80 @@ def evaluate_end_to_end(
     return run
 
 
+def model_label(
+    backend: str,
+    model_dir: str | Path | None = None,
+    nli_model: str | None = None,
+    embedding_model: str | None = None,
+) -> str:
+    """How a run names its model: the directory (``default``), or ``backend:model``."""
+    from stancewire.models.classifier import DEFAULT_BASE_MODEL
+
+    if backend == "finetuned":
+        return str(model_dir or "default")
+    if backend == "nli":
+        return f"nli:{nli_model}"
+    if backend == "embedding":
+        return f"embedding:{embedding_model or DEFAULT_BASE_MODEL}"
+    return backend
+
+
 # --------------------------------------------------------------------------- oracle
+
+
+def oracle_systems(
+    *,
+    backend: str = "finetuned",
+    model_dir: str | Path | None = None,
+    nli_model: str | None = None,
+    embedding_model: str | None = None,
+    targets_file: str | Path | None = None,
+    baselines: bool = True,
+    majority_data: str | Path | None = None,
+) -> tuple[Predictor, list[Predictor]]:
+    """The model row and the systems beside it for an oracle run, all on the same quotes.
+
+    Args:
+        backend: The stance backend of the model row.
+        model_dir: Fine-tuned model directory (``finetuned``; default the bundled model).
+        nli_model: Hub name or path of an NLI model: the model row for
+            ``backend="nli"``, otherwise an extra ``nli`` row.
+        embedding_model: Encoder of the embedding backend / baseline (default MiniLM).
+        targets_file: Targets file for the zero-shot systems.
+        baselines: Add the majority, VADER and embedding baselines (the
+            embedding one only when it is not already the model row).
+        majority_data: Statements the majority baseline counts (default
+            ``training/data``: never the gold, which would leak the answers).
+
+    Returns:
+        The model, and the other systems (each named by its ``name``).
+    """
+    from stancewire.eval.baselines import EmbeddingStanceBaseline, MajorityBaseline, VaderBaseline
+    from stancewire.models.backends import load_backend
+    from stancewire.models.classifier import DEFAULT_BASE_MODEL
+    from stancewire.models.pipeline import load_classifier
+    from stancewire.training.args import DATA_DIR
+
+    clf = load_classifier(
+        backend,
+        model_dir=model_dir,
+        nli_model=nli_model if backend == "nli" else None,
+        embedding_model=embedding_model if backend == "embedding" else None,
+        targets_file=targets_file,
+    )
+    systems: list[Predictor] = []
+    if baselines:
+        systems += [
+            MajorityBaseline.from_jsonl_dir(majority_data or DATA_DIR, clf.targets),
+            VaderBaseline(),
+        ]
+        if backend != "embedding":
+            systems.append(
+                EmbeddingStanceBaseline(embedding_model or DEFAULT_BASE_MODEL, targets_file)
+            )
+    if nli_model and backend != "nli":
+        systems.append(load_backend("nli", model=nli_model, targets=targets_file))
+    return clf, systems
 
 
 def _label_dicts(preds: Sequence[Mapping[str, Scored]]) -> list[dict[str, str]]:
@@ -651,7 +764,7 @@ def evaluate_oracle_run(
     units = {name: _oracle_units(items, lab) for name, lab in labels.items()}
     kw = {"n_boot": n_boot, "seed": seed, "confidence": confidence}
     progress("bootstrap", 0, 1)
-    main = _system("model", units["model"], LABEL_TASKS, **kw)
+    main = _system("model", units["model"], [t for t in LABEL_TASKS if t in classifier.tasks], **kw)
     errors = _oracle_errors(items, labels["model"])
     run = EvalRun(
         mode="oracle",
@@ -667,6 +780,7 @@ def evaluate_oracle_run(
         per_unit=_oracle_unit_rows(units["model"], errors),
         errors=errors,
         bootstrap={"n": n_boot, "seed": seed, "confidence": confidence, "unit": unit},
+        backend=getattr(classifier, "name", None),
     )
     model_units = list(units["model"].values())
     for name, system in systems[1:]:

@@ -29,6 +29,7 @@ import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
 
+from stancewire.models.backends.base import ModelInfo
 from stancewire.models.doc_attrs import Scored
 from stancewire.models.errors import ModelLoadError
 
@@ -175,10 +176,26 @@ class QuoteClassifier:
         'against'
     """
 
+    name = "finetuned"
+    """Backend name (:mod:`stancewire.models.backends`)."""
+    source: str | None = None
+    """The model directory it was loaded from, if any."""
+
     def __init__(self, model: StanceModel, tokenizer: Any, config: ModelConfig) -> None:
         self.model = model.eval()
         self.tokenizer = tokenizer
         self.config = config
+
+    def model_info(self) -> ModelInfo:
+        """What this model is, in the form every backend reports."""
+        return ModelInfo(
+            backend=self.name,
+            name=f"stancewire-{self.config.version}",
+            reference=self.source or "(in memory)",
+            version=self.config.version,
+            targets=tuple(self.targets),
+            details={"base_model": self.config.base_model, "lora": self.config.lora},
+        )
 
     @property
     def tasks(self) -> dict[str, list[str]]:
@@ -292,4 +309,6 @@ class QuoteClassifier:
             model.heads.load_state_dict(load_file(str(path / HEADS_FILE)))
         except (OSError, RuntimeError) as err:
             raise ModelLoadError(f"cannot load heads from {path / HEADS_FILE}: {err}") from err
-        return cls(model, tokenizer, config)
+        clf = cls(model, tokenizer, config)
+        clf.source = str(path)
+        return clf

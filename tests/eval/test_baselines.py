@@ -1,4 +1,4 @@
-"""Baselines (eval/baselines.py): majority, VADER sentiment, embedding stance."""
+"""Baselines (eval/baselines.py): majority, VADER sentiment, and the embedding backend."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from stancewire.eval.baselines import (
     none_description,
 )
 from stancewire.eval.scorer import STANCE_LABELS
+from stancewire.models.backends.embedding import EmbeddingBackend
 from stancewire.models.classifier import ClassifyInput
 from stancewire.models.doc_attrs import Scored
 from stancewire.models.targets import load_targets
@@ -81,6 +82,12 @@ def embedding(tiny_encoder_dir: Path) -> EmbeddingStanceBaseline:
     return EmbeddingStanceBaseline(str(tiny_encoder_dir))
 
 
+def test_the_embedding_baseline_is_the_embedding_backend() -> None:
+    # one implementation: the baseline here and the pipeline backend are the same class
+    assert EmbeddingStanceBaseline is EmbeddingBackend
+    assert EmbeddingStanceBaseline.name == "embedding"
+
+
 def test_embedding_descriptions_come_from_targets(embedding: EmbeddingStanceBaseline) -> None:
     targets = {t.name: t for t in load_targets()}
     assert embedding.targets == list(targets)
@@ -98,7 +105,7 @@ def test_embedding_predicts_nearest_description(embedding: EmbeddingStanceBaseli
     # A quote that is a label's own description has cosine 1 with it: argmax picks it.
     assert [p[target.name].label for p in preds] == list(STANCE_LABELS)
     for p in preds:
-        assert set(p) == set(embedding.targets)
+        assert set(p) == {*embedding.targets, "sentiment"}
         for scored in p.values():
             assert sum(scored.probs.values()) == pytest.approx(1.0, abs=1e-3)
             assert scored.confidence == max(scored.probs.values())
@@ -109,6 +116,9 @@ def test_embedding_has_the_classifier_interface(embedding: EmbeddingStanceBaseli
     items = [ClassifyInput(f"quote number {i}", "ctx") for i in range(5)]
     batched, whole = embedding.predict(items, batch_size=2), embedding.predict(items)
     for a, b in zip(batched, whole, strict=True):
-        for target in embedding.targets:
-            assert a[target].probs == pytest.approx(b[target].probs, abs=1e-3)
-    assert embedding.tasks == {t: list(STANCE_LABELS) for t in embedding.targets}
+        for task in embedding.tasks:
+            assert a[task].probs == pytest.approx(b[task].probs, abs=1e-3)
+    assert embedding.tasks == {
+        **{t: list(STANCE_LABELS) for t in embedding.targets},
+        "sentiment": ["positive", "negative", "neutral"],
+    }

@@ -24,6 +24,7 @@ from stancewire.eval.harness import (
 from stancewire.eval.scorer import METRIC_NAMES
 from stancewire.models.classifier import QuoteClassifier
 from tests.eval.test_bootstrap import GOLD_PATH, load_gold, perturbed
+from tests.models.test_backends_nli import NLI_3WAY, save_tiny_nli
 
 ORACLE_METRICS = [
     "us_presence_favg",
@@ -127,7 +128,9 @@ def test_oracle_on_articles_with_baselines(tiny_classifier, baselines) -> None:
     assert run.metrics["n_units"] == 5
     assert set(run.baselines) == {"majority", "vader", "embedding"}
     assert set(run.baselines["vader"].metrics) == {"sentiment_macro"}
-    assert set(run.baselines["embedding"].metrics) == set(ORACLE_METRICS) - {"sentiment_macro"}
+    # the embedding backend answers stance and sentiment
+    assert set(run.baselines["embedding"].metrics) == set(ORACLE_METRICS)
+    assert run.backend == "finetuned"
     assert set(run.baselines["majority"].vs_model) == set(ORACLE_METRICS)
     # The model compared with itself: no difference anywhere.
     assert all(r.delta == 0 and not r.significant for r in run.comparison.results.values())
@@ -194,6 +197,120 @@ def test_cli_oracle_mode(
     assert data["mode"] == "oracle"
     assert set(data["baselines"]) == {"majority", "vader", "embedding"}
     assert (out / "report.html").stat().st_size > 10_000
+
+
+@pytest.fixture(scope="module")
+def tiny_nli_dir(tmp_path_factory: pytest.TempPathFactory, tiny_encoder_dir: Path) -> Path:
+    """A tiny NLI model (constant logits: every hypothesis entailed)."""
+    return save_tiny_nli(tmp_path_factory.mktemp("nli"), tiny_encoder_dir, NLI_3WAY, [1, 0, -1])
+
+
+def oracle_args(out: Path, tiny_encoder_dir: Path, tiny_data_dir: Path, *extra: str) -> list[str]:
+    return [
+        "eval",
+        "--gold",
+        str(GOLD_PATH),
+        "--mode",
+        "oracle",
+        "--out",
+        str(out),
+        "--baseline-encoder",
+        str(tiny_encoder_dir),
+        "--majority-data",
+        str(tiny_data_dir),
+        "--bootstrap",
+        "50",
+        *extra,
+    ]
+
+
+def test_cli_oracle_adds_an_nli_row_beside_model_and_baselines(
+    tmp_path: Path,
+    tiny_model_dir: Path,
+    tiny_encoder_dir: Path,
+    tiny_data_dir: Path,
+    tiny_nli_dir: Path,
+) -> None:
+    out = tmp_path / "oracle"
+    args = ["--model", str(tiny_model_dir), "--nli-model", str(tiny_nli_dir)]
+    result = CliRunner().invoke(app, oracle_args(out, tiny_encoder_dir, tiny_data_dir, *args))
+    assert result.exit_code == 0, result.output
+    data = json.loads((out / "metrics.json").read_text())
+    assert data["backend"] == "finetuned" and data["model"] == str(tiny_model_dir)
+    assert list(data["baselines"]) == ["majority", "vader", "embedding", "nli"]
+    nli = data["baselines"]["nli"]
+    assert set(nli["metrics"]) == set(ORACLE_METRICS)
+    # constant model: every quote is "favor" toward both targets and "positive"
+    assert set(nli["vs_model"]) == set(ORACLE_METRICS)
+    assert nli["per_class_f1"]["us_presence"]["none"] == 0.0
+    html = (out / "report.html").read_text()
+    assert "<th>nli</th>" in html and '<td class="name">nli</td>' in html
+    assert "nli" in result.output  # the terminal table has the row too
+
+
+def test_cli_oracle_backend_picks_the_model_row(
+    tmp_path: Path, tiny_encoder_dir: Path, tiny_data_dir: Path, tiny_nli_dir: Path
+) -> None:
+    runner = CliRunner()
+    emb = runner.invoke(
+        app,
+        oracle_args(tmp_path / "emb", tiny_encoder_dir, tiny_data_dir, "--backend", "embedding"),
+    )
+    assert emb.exit_code == 0, emb.output
+    data = json.loads((tmp_path / "emb" / "metrics.json").read_text())
+    assert data["backend"] == "embedding"
+    assert data["model"] == f"embedding:{tiny_encoder_dir}"
+    assert list(data["baselines"]) == ["majority", "vader"]  # no second embedding row
+    args = ["--backend", "nli", "--nli-model", str(tiny_nli_dir)]
+    nli = runner.invoke(app, oracle_args(tmp_path / "nli", tiny_encoder_dir, tiny_data_dir, *args))
+    assert nli.exit_code == 0, nli.output
+    data = json.loads((tmp_path / "nli" / "metrics.json").read_text())
+    assert data["backend"] == "nli" and data["model"] == f"nli:{tiny_nli_dir}"
+    assert list(data["baselines"]) == ["majority", "vader", "embedding"]
+    # the constant NLI model says "favor" and "positive" for every gold quote
+    assert data["confusion"]["us_presence"]["matrix"][2][1:] == [0, 0]
+    assert data["per_class_f1"]["sentiment"]["neutral"] == 0.0
+
+
+def test_cli_eval_backend_errors(tmp_path: Path, tiny_model_dir: Path) -> None:
+    runner = CliRunner()
+    no_model = runner.invoke(
+        app, ["eval", "--mode", "oracle", "--backend", "nli", "--out", str(tmp_path)]
+    )
+    assert no_model.exit_code != 0
+    assert "--nli-model" in str(no_model.exception)
+    wrong = runner.invoke(
+        app,
+        [
+            "eval",
+            "--mode",
+            "oracle",
+            "--backend",
+            "embedding",
+            "--model",
+            str(tiny_model_dir),
+            "--out",
+            str(tmp_path),
+        ],
+    )
+    assert wrong.exit_code != 0
+    assert "--model is for --backend finetuned" in str(wrong.exception)
+
+
+def test_end_to_end_with_another_backend(tmp_path: Path, tiny_nli_dir: Path) -> None:
+    run = evaluate_end_to_end(
+        GOLD_PATH,
+        out_dir=tmp_path,
+        backend="nli",
+        nli_model=str(tiny_nli_dir),
+        n_boot=20,
+    )
+    assert run.mode == "end_to_end" and run.backend == "nli"
+    assert run.model == f"nli:{tiny_nli_dir}"
+    preds = read_jsonl(tmp_path / "predictions.jsonl")
+    assert {p["model"] for p in preds} == {f"nli:{tiny_nli_dir}"}
+    quotes = [q for p in preds for q in p["quotes"]]
+    assert quotes and all(q["stance"]["militias"] == "favor" for q in quotes)
 
 
 def test_cli_rejects_bad_options(tmp_path: Path) -> None:

@@ -4,10 +4,12 @@ from pathlib import Path
 
 import pytest
 
+from stancewire.models.backends import load_backend
 from stancewire.models.classifier import QuoteClassifier
 from stancewire.models.errors import ConfigError, EmptyArticleError
-from stancewire.models.pipeline import StancePipeline
+from stancewire.models.pipeline import StancePipeline, load_pipeline
 from stancewire.models.schema import Article, ArticleError, LabelledArticle
+from tests.models.test_backends_nli import NLI_3WAY, save_tiny_nli, write_targets
 
 TEXT = (
     "Iraq's parliament met on Sunday.\n\n"
@@ -118,3 +120,68 @@ def test_pipeline_targets_subset_and_unknown(tiny_pipeline: StancePipeline) -> N
 def test_pipeline_label_raises_for_a_single_bad_article(tiny_pipeline: StancePipeline) -> None:
     with pytest.raises(EmptyArticleError):
         tiny_pipeline.label("  ")
+
+
+# --------------------------------------------------------------------------- backends
+
+
+@pytest.fixture(scope="module")
+def tiny_nli_dir(tmp_path_factory: pytest.TempPathFactory, tiny_encoder_dir: Path) -> Path:
+    return save_tiny_nli(tmp_path_factory.mktemp("nli"), tiny_encoder_dir, NLI_3WAY, [1, 0, -1])
+
+
+def test_pipeline_on_the_nli_backend_labels_a_target_from_a_config_file(
+    nlp, tiny_nli_dir: Path, tmp_path: Path
+) -> None:
+    backend = load_backend(
+        "nli", model=str(tiny_nli_dir), targets=write_targets(tmp_path / "t.json")
+    )
+    pipeline = StancePipeline(nlp, backend)
+    result = pipeline.label(Article(id="a1", text=TEXT))
+    assert len(result.quotes) == 3
+    for q in result.quotes:
+        # the constant model entails every hypothesis: favor, positive
+        assert q.stance == {"bananas": "favor"} and q.sentiment == "positive"
+        assert set(q.confidence) == {"bananas", "sentiment"}
+    assert [set(s.stance) for s in result.speakers] == [{"bananas"}, {"bananas"}]
+    assert pipeline.targets == ["bananas"]
+    assert result.model == pipeline.model_name == f"nli:{tiny_nli_dir}"
+    assert pipeline.model_info().backend == "nli"
+
+
+def test_pipeline_model_info_for_the_finetuned_backend(tiny_pipeline: StancePipeline) -> None:
+    info = tiny_pipeline.model_info()
+    assert info.backend == "finetuned"
+    assert tiny_pipeline.model_name == f"stancewire-{tiny_pipeline.classifier.config.version}"
+
+
+def test_finetuned_pipeline_points_to_zero_shot_backends_for_new_targets(
+    tiny_pipeline: StancePipeline,
+) -> None:
+    with pytest.raises(ConfigError, match="--backend nli or embedding"):
+        tiny_pipeline.label(Article(id="a", text=TEXT), targets=["bananas"])
+
+
+def test_load_pipeline_chooses_the_backend(
+    tiny_model_dir: Path, tiny_encoder_dir: Path, tiny_nli_dir: Path, tmp_path: Path
+) -> None:
+    only_militias = write_targets(
+        tmp_path / "m.json", {"targets": [{"name": "militias", "description": "The factions."}]}
+    )
+    pipeline = load_pipeline(tiny_model_dir, targets_file=only_militias)
+    assert isinstance(pipeline.classifier, QuoteClassifier)
+    assert pipeline.classifier.config.version  # the finetuned route keeps its config
+    assert pipeline.targets == ["militias"]
+    result = pipeline.label(Article(id="a", text=TEXT))
+    assert all(set(q.stance) == {"militias"} for q in result.quotes)
+    embedding = load_pipeline(backend="embedding", embedding_model=str(tiny_encoder_dir))
+    assert embedding.model_name == f"embedding:{tiny_encoder_dir}"
+    assert embedding.targets == ["us_presence", "militias"]
+    with pytest.raises(ConfigError, match="needs a model"):
+        load_pipeline(backend="nli")
+    with pytest.raises(ConfigError, match="--model is for --backend finetuned"):
+        load_pipeline(tiny_model_dir, backend="nli", nli_model=str(tiny_nli_dir))
+    with pytest.raises(ConfigError, match="--nli-model is for --backend nli"):
+        load_pipeline(nli_model=str(tiny_nli_dir))
+    with pytest.raises(ConfigError, match="unknown backend"):
+        load_pipeline(backend="gpt")
