@@ -283,10 +283,10 @@ def load_classifier(
     """The stance backend chosen by the user's flags (``--backend``, ``--model``, ``--nli-model``).
 
     Args:
-        backend: ``finetuned`` (default), ``nli``, ``embedding``, or any
-            registered name.
-        model_dir: the fine-tuned model directory (``finetuned`` only; the
-            bundled model if None).
+        backend: ``finetuned`` (default), ``onnx`` (the fine-tuned model on
+            ONNX Runtime, int8), ``nli``, ``embedding``, or any registered name.
+        model_dir: the fine-tuned model directory (``finetuned`` and ``onnx``;
+            the bundled model if None).
         nli_model: hub name or local path of the NLI model (``nli`` only; required).
         embedding_model: encoder of the ``embedding`` backend (default all-MiniLM-L6-v2).
         targets_file: targets file (default ``$STANCEWIRE_TARGETS`` or the bundled one).
@@ -301,6 +301,8 @@ def load_classifier(
         "nli": ("--nli-model", nli_model),
         "embedding": ("embedding_model", embedding_model),
     }
+    if backend == "onnx":  # the fine-tuned model, run on ONNX Runtime
+        given["onnx"] = given.pop("finetuned")
     for owner, (flag, value) in given.items():
         if value is not None and owner != backend:
             raise ConfigError(f"{flag} is for --backend {owner}, not --backend {backend}")

@@ -25,6 +25,7 @@ BUILTIN_BACKENDS: dict[str, str] = {
     "finetuned": "stancewire.models.backends.finetuned",
     "nli": "stancewire.models.backends.nli",
     "embedding": "stancewire.models.backends.embedding",
+    "onnx": "stancewire.models.backends.onnx",
 }
 """Built-in backend name -> the module that registers it."""
 

@@ -20,13 +20,18 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import warnings
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
+from stancewire.models.backends import ModelInfo
+from stancewire.models.backends.finetuned import DEFAULT_MODEL_DIR, check_known_targets
+from stancewire.models.backends.registry import register_backend
 from stancewire.models.classifier import (
     CONFIG_FILE,
     ClassifyInput,
@@ -34,7 +39,8 @@ from stancewire.models.classifier import (
     QuoteClassifier,
     StanceModel,
 )
-from stancewire.models.errors import ModelLoadError
+from stancewire.models.errors import ConfigError, ModelLoadError
+from stancewire.models.targets import Target, TargetsConfig, resolve_targets, targets_requested
 
 logger = logging.getLogger(__name__)
 
@@ -89,7 +95,9 @@ def export_onnx(model_dir: str | Path, out_dir: str | Path, *, quantize: bool = 
     )
     fp32 = out / FP32_FILE
     axes = {0: "batch", 1: "tokens"}
-    with torch.inference_mode():
+    with torch.inference_mode(), warnings.catch_warnings():
+        # the tracer's notes on BERT's mask arithmetic are expected and harmless here
+        warnings.simplefilter("ignore")
         torch.onnx.export(
             module,
             (sample["input_ids"], sample["attention_mask"]),
@@ -122,7 +130,9 @@ def export_onnx(model_dir: str | Path, out_dir: str | Path, *, quantize: bool = 
 
 
 class OnnxQuoteClassifier(QuoteClassifier):
-    """A ``QuoteClassifier`` whose forward pass runs on ONNX Runtime."""
+    """A ``QuoteClassifier`` whose forward pass runs on ONNX Runtime (``--backend onnx``)."""
+
+    name = "onnx"
 
     def __init__(
         self, session: Any, tokenizer: Any, config: ModelConfig, *, quantized: bool
@@ -173,7 +183,14 @@ class OnnxQuoteClassifier(QuoteClassifier):
         except Exception as err:  # onnxruntime raises its own untyped errors
             raise ModelLoadError(f"cannot load ONNX model {target}: {err}") from err
         tokenizer = AutoTokenizer.from_pretrained(resolve_base_model(config.base_model))
-        return cls(session, tokenizer, config, quantized=quantize)
+        clf = cls(session, tokenizer, config, quantized=quantize)
+        clf.source = str(model_dir)
+        return clf
+
+    def model_info(self) -> ModelInfo:
+        info = super().model_info()
+        details = info.details | {"runtime": "onnxruntime", "int8": self.quantized}
+        return replace(info, details=details)
 
     def embed(self, items: Sequence[ClassifyInput], *, batch_size: int = 64) -> torch.Tensor:
         raise NotImplementedError("the ONNX graph ends in the task heads; use logits()")
@@ -202,3 +219,24 @@ class OnnxQuoteClassifier(QuoteClassifier):
 
     def save(self, path: str | Path) -> Path:  # pragma: no cover - export is one-way
         raise NotImplementedError("save the torch model; the ONNX form is derived from it")
+
+
+@register_backend("onnx")
+def onnx_backend(
+    *,
+    model: str | Path | None = None,
+    targets: str | Path | Sequence[Target] | TargetsConfig | None = None,
+    quantize: bool = True,
+    threads: int | None = None,
+    **options: Any,
+) -> OnnxQuoteClassifier:
+    """The fine-tuned model (``--model``, default the bundled one) on ONNX Runtime, int8."""
+    if options:
+        raise ConfigError(f"the onnx backend takes no options {sorted(options)}")
+    clf = OnnxQuoteClassifier.load(
+        Path(model) if model is not None else DEFAULT_MODEL_DIR, quantize=quantize, threads=threads
+    )
+    by_file = targets is None or isinstance(targets, str | Path)
+    if not by_file or targets_requested(targets):  # type: ignore[arg-type]
+        check_known_targets(clf.targets, resolve_targets(targets).names)
+    return clf

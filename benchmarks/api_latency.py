@@ -1,0 +1,123 @@
+"""HTTP API latency and throughput on loopback, with and without micro-batching.
+
+A real ``stancewire serve`` process per configuration; an asyncio client
+(httpx) keeps ``concurrency`` requests in flight for ``seconds``, each posting
+one ~800-word article to ``POST /v1/label``. Latency percentiles are over all
+completed requests; throughput is completed requests per second; the server's
+peak memory is sampled throughout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+from typing import Any
+
+import httpx
+import numpy as np
+
+from benchmarks.corpus import iter_corpus
+from benchmarks.procs import Sampler
+
+CONCURRENCY = (1, 8, 32)
+MODES = {"micro-batched": {"STANCEWIRE_MAX_BATCH": "8"}, "unbatched": {"STANCEWIRE_MAX_BATCH": "1"}}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_server(env_extra: dict[str, str], *, extra_args: list[str] | None = None) -> tuple[
+    subprocess.Popen[bytes], str
+]:
+    """Start ``stancewire serve`` on a free loopback port and wait until it is ready."""
+    port = free_port()
+    env = os.environ | {"STANCEWIRE_LOG_LEVEL": "warning", "STANCEWIRE_QUEUE_SIZE": "256"}
+    env |= env_extra
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "stancewire", "serve", "--port", str(port), *(extra_args or [])],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        try:
+            if httpx.get(base + "/readyz", timeout=1).status_code == 200:
+                return proc, base
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.25)
+    proc.kill()
+    raise RuntimeError("server did not become ready in 120 s")
+
+
+async def _load(
+    base: str, body: dict[str, Any], concurrency: int, seconds: float, sampler: Sampler
+) -> dict[str, Any]:
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    stop = time.perf_counter() + seconds
+
+    async def client(http: httpx.AsyncClient) -> None:
+        while time.perf_counter() < stop:
+            t0 = time.perf_counter()
+            r = await http.post(base + "/v1/label", json=body)
+            statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
+            if r.status_code == 200:
+                latencies.append(time.perf_counter() - t0)
+
+    async def sample() -> None:
+        while time.perf_counter() < stop:
+            sampler.sample()
+            await asyncio.sleep(0.1)
+
+    limits = httpx.Limits(max_connections=concurrency + 4)
+    async with httpx.AsyncClient(timeout=120, limits=limits) as http:
+        t0 = time.perf_counter()
+        await asyncio.gather(sample(), *(client(http) for _ in range(concurrency)))
+        elapsed = time.perf_counter() - t0
+    lat = np.array(latencies) * 1000 if latencies else np.array([float("nan")])
+    return {
+        "requests": len(latencies),
+        "statuses": statuses,
+        "throughput_rps": len(latencies) / elapsed,
+        "p50_ms": float(np.percentile(lat, 50)),
+        "p95_ms": float(np.percentile(lat, 95)),
+        "p99_ms": float(np.percentile(lat, 99)),
+    }
+
+
+def run(seconds: float = 20.0, concurrency: tuple[int, ...] = CONCURRENCY) -> dict[str, Any]:
+    """Latency and throughput at each concurrency, per batching mode, plus peak memory."""
+    article = next(iter_corpus(1))
+    body = {"id": article["id"], "text": article["text"]}
+    results: dict[str, Any] = {"seconds_per_level": seconds, "modes": {}}
+    for mode, env in MODES.items():
+        proc, base = start_server(env)
+        try:
+            sampler = Sampler(proc.pid)
+            httpx.post(base + "/v1/label", json=body, timeout=120)  # warm up
+            levels = {}
+            for c in concurrency:
+                levels[str(c)] = asyncio.run(_load(base, body, c, seconds, sampler))
+            results["modes"][mode] = {"levels": levels, "peak_rss_mb": sampler.peak_mb}
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+    return results
+
+
+if __name__ == "__main__":
+    import json
+
+    sys.stdout.write(json.dumps(run(float(sys.argv[1]) if len(sys.argv) > 1 else 20.0), indent=2))
