@@ -33,9 +33,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(env_extra: dict[str, str], *, extra_args: list[str] | None = None) -> tuple[
-    subprocess.Popen[bytes], str
-]:
+def start_server(
+    env_extra: dict[str, str], *, extra_args: list[str] | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
     """Start ``stancewire serve`` on a free loopback port and wait until it is ready."""
     port = free_port()
     env = os.environ | {"STANCEWIRE_LOG_LEVEL": "warning", "STANCEWIRE_QUEUE_SIZE": "256"}

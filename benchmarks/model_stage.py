@@ -26,8 +26,8 @@ import torch
 
 from stancewire.eval.oracle import gold_quote_items
 from stancewire.eval.scorer import score_labels
-from stancewire.models.classifier import ClassifyInput, QuoteClassifier
 from stancewire.models.backends.onnx import OnnxQuoteClassifier
+from stancewire.models.classifier import ClassifyInput, QuoteClassifier
 
 GOLD_DIR = Path(__file__).resolve().parent.parent / "eval" / "gold"
 DEV_SETS = {"seeds": GOLD_DIR / "seeds.jsonl", "extraction_dev": GOLD_DIR / "extraction_dev.jsonl"}
