@@ -708,6 +708,13 @@ def serve_cmd(
     log_level: Annotated[
         str | None, Opt(help="critical, error, warning, info or debug (default: info).")
     ] = None,
+    backend: Annotated[
+        str | None,
+        Opt(help="Stance backend: finetuned, onnx, nli or embedding (default: finetuned)."),
+    ] = None,
+    nli_model: Annotated[
+        str | None, Opt(help="NLI model (hub name or path) for --backend nli.")
+    ] = None,
 ) -> None:
     """Serve the HTTP API and the review page (FastAPI on uvicorn).
 
@@ -733,6 +740,8 @@ def serve_cmd(
         "max_batch": max_batch,
         "max_wait_ms": max_wait_ms,
         "log_level": log_level.lower() if log_level else None,
+        "backend": backend,
+        "nli_model": nli_model,
     }
     overrides = {k: v for k, v in flags.items() if v is not None}
     try:

@@ -123,7 +123,9 @@ class Runtime:
 
     def _default_loader(self) -> StancePipeline:
         return load_pipeline(
-            self.model_dir,
+            self.model_dir if self.settings.backend in ("finetuned", "onnx") else None,
+            backend=self.settings.backend,
+            nli_model=self.settings.nli_model,
             max_chars=self.settings.max_article_chars,
             batch_size=self.settings.max_batch,
         )

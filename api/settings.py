@@ -46,6 +46,14 @@ class Settings(BaseSettings):
     model_dir: Path | None = Field(
         None, description="Model directory to serve (default: the bundled model)."
     )
+    backend: str = Field(
+        "finetuned",
+        description="Stance backend: finetuned, onnx (the same model on ONNX Runtime, int8), "
+        "nli (needs STANCEWIRE_NLI_MODEL) or embedding.",
+    )
+    nli_model: str | None = Field(
+        None, description="Hugging Face hub name or local path of the NLI model (backend nli)."
+    )
     api_key: SecretStr | None = Field(
         None,
         description="When set, /v1/* and /metrics need it, as `X-API-Key: KEY` or "
@@ -134,6 +142,16 @@ class Settings(BaseSettings):
                 f"max_classify_items ({self.max_classify_items})"
             )
         return self
+
+    @field_validator("backend")
+    @classmethod
+    def _known_backend(cls, value: str) -> str:
+        """An unknown backend stops the server at start, not at the first model load."""
+        from stancewire.models.backends.registry import backend_names
+
+        if value not in backend_names():
+            raise ValueError(f"unknown backend {value!r}; choose one of {backend_names()}")
+        return value
 
     @property
     def auth_enabled(self) -> bool:
