@@ -165,6 +165,22 @@ def summary_table(res: dict[str, Any]) -> Table:
         if "32" in mb and "32" in ub:
             rel = mb["32"]["p95_ms"] / ub["32"]["p95_ms"]
             _row(table, "api p95 at c32: batched / unbatched", f"{rel:.2f}", "<= 1.2", rel <= 1.2)
+    if "api_classify" in res:
+        modes = res["api_classify"]["modes"]
+        for mode, data in modes.items():
+            for level, lv in data["levels"].items():
+                _row(
+                    table,
+                    f"api /v1/classify (1 quote) {mode}, concurrency {level}",
+                    f"p50 {lv['p50_ms']:.0f} / p95 {lv['p95_ms']:.0f} / p99 {lv['p99_ms']:.0f} ms, "
+                    f"{lv['throughput_rps']:.1f} req/s",
+                )
+        mb = modes.get("micro-batched", {}).get("levels", {})
+        if "1" in mb and "32" in mb:
+            ratio = mb["32"]["throughput_rps"] / mb["1"]["throughput_rps"]
+            _row(
+                table, "api /v1/classify throughput c32 / c1", f"{ratio:.1f}x", ">= 3x", ratio >= 3
+            )
     return table
 
 
@@ -199,6 +215,7 @@ def main(
             from benchmarks import api_latency
 
             res["api"] = api_latency.run(seconds=5 if quick else 20)
+            res["api_classify"] = api_latency.run(seconds=5 if quick else 15, route="/v1/classify")
         else:
             raise typer.BadParameter(f"unknown section {section!r}; choose from {SECTIONS}")
     res["seconds"] = time.perf_counter() - started

@@ -62,7 +62,12 @@ def start_server(
 
 
 async def _load(
-    base: str, body: dict[str, Any], concurrency: int, seconds: float, sampler: Sampler
+    base: str,
+    body: dict[str, Any],
+    concurrency: int,
+    seconds: float,
+    sampler: Sampler,
+    route: str = "/v1/label",
 ) -> dict[str, Any]:
     latencies: list[float] = []
     statuses: dict[int, int] = {}
@@ -71,7 +76,7 @@ async def _load(
     async def client(http: httpx.AsyncClient) -> None:
         while time.perf_counter() < stop:
             t0 = time.perf_counter()
-            r = await http.post(base + "/v1/label", json=body)
+            r = await http.post(base + route, json=body)
             statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
             if r.status_code == 200:
                 latencies.append(time.perf_counter() - t0)
@@ -97,19 +102,47 @@ async def _load(
     }
 
 
-def run(seconds: float = 20.0, concurrency: tuple[int, ...] = CONCURRENCY) -> dict[str, Any]:
-    """Latency and throughput at each concurrency, per batching mode, plus peak memory."""
+QUOTE = {
+    "quotes": [
+        {
+            "id": "q1",
+            "text": "the American forces must leave our country without delay",
+            "context": "A senior lawmaker said the American forces must leave our country "
+            "without delay, and that the factions should hand their weapons to the state.",
+        }
+    ]
+}
+
+
+def run(
+    seconds: float = 20.0,
+    concurrency: tuple[int, ...] = CONCURRENCY,
+    route: str = "/v1/label",
+) -> dict[str, Any]:
+    """Latency and throughput at each concurrency, per batching mode, plus peak memory.
+
+    ``route`` is ``/v1/label`` (one ~800-word article per request) or
+    ``/v1/classify`` (one quote per request: the model stage alone).
+    """
     article = next(iter_corpus(1))
-    body = {"id": article["id"], "text": article["text"]}
-    results: dict[str, Any] = {"seconds_per_level": seconds, "modes": {}}
-    for mode, env in MODES.items():
+    if route == "/v1/classify":
+        body: dict[str, Any] = QUOTE
+        modes = {
+            "micro-batched": {"STANCEWIRE_MAX_BATCH_QUOTES": "64"},
+            "unbatched": {"STANCEWIRE_MAX_BATCH_QUOTES": "1"},
+        }
+    else:
+        body = {"id": article["id"], "text": article["text"]}
+        modes = MODES
+    results: dict[str, Any] = {"seconds_per_level": seconds, "route": route, "modes": {}}
+    for mode, env in modes.items():
         proc, base = start_server(env)
         try:
             sampler = Sampler(proc.pid)
-            httpx.post(base + "/v1/label", json=body, timeout=120)  # warm up
+            httpx.post(base + route, json=body, timeout=120)  # warm up
             levels = {}
             for c in concurrency:
-                levels[str(c)] = asyncio.run(_load(base, body, c, seconds, sampler))
+                levels[str(c)] = asyncio.run(_load(base, body, c, seconds, sampler, route))
             results["modes"][mode] = {"levels": levels, "peak_rss_mb": sampler.peak_mb}
         finally:
             proc.terminate()
@@ -120,4 +153,6 @@ def run(seconds: float = 20.0, concurrency: tuple[int, ...] = CONCURRENCY) -> di
 if __name__ == "__main__":
     import json
 
-    sys.stdout.write(json.dumps(run(float(sys.argv[1]) if len(sys.argv) > 1 else 20.0), indent=2))
+    seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 20.0
+    route = sys.argv[2] if len(sys.argv) > 2 else "/v1/label"
+    sys.stdout.write(json.dumps(run(seconds, route=route), indent=2))

@@ -158,7 +158,7 @@ class OnnxQuoteClassifier(QuoteClassifier):
             path: a stancewire model directory.
             quantize: int8 dynamic quantisation (the default) or plain fp32 ONNX.
             cache_dir: where exports are kept (default :func:`cache_root`).
-            threads: ONNX Runtime intra-op threads (default: its own choice).
+            threads: ONNX Runtime intra-op threads (default: torch's thread count).
         """
         import onnxruntime as ort
         from transformers import AutoTokenizer
@@ -176,8 +176,9 @@ class OnnxQuoteClassifier(QuoteClassifier):
             logger.info("exporting %s to ONNX in %s", model_dir, out)
             export_onnx(model_dir, out, quantize=quantize)
         options = ort.SessionOptions()
-        if threads:
-            options.intra_op_num_threads = threads
+        # Follow torch's thread count, which the batch workers set to cores / workers,
+        # so N worker processes do not each spin up one thread per core.
+        options.intra_op_num_threads = threads or torch.get_num_threads()
         try:
             session = ort.InferenceSession(str(target), options, providers=["CPUExecutionProvider"])
         except Exception as err:  # onnxruntime raises its own untyped errors
