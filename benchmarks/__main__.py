@@ -2,7 +2,7 @@
 
 Usage::
 
-    .venv/bin/python -m benchmarks                 # the full run (~10 min on 2 cores)
+    .venv/bin/python -m benchmarks                 # the full run (~25 min on 2 busy cores)
     .venv/bin/python -m benchmarks --quick         # a smoke run (~3 min), rougher figures
     .venv/bin/python -m benchmarks --only model,stages
 
@@ -210,7 +210,7 @@ def main(
         elif section == "throughput":
             from benchmarks import throughput
 
-            res["throughput"] = throughput.run(60 if quick else 400)
+            res["throughput"] = throughput.run(60 if quick else 200)
         elif section == "api":
             from benchmarks import api_latency
 
