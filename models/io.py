@@ -163,6 +163,21 @@ def _read_jsonl(
                     item_id, name, f"{name} line {lineno}: field {text_column!r}: not a string"
                 )
                 continue
+            # JSON may spell a lone surrogate ("\ud800"); Python accepts it, but no
+            # encoder does: spaCy and the output writer would fail on it later.
+            bad = [
+                key
+                for key in dict.fromkeys((text_column, id_column or "id", "source"))
+                if isinstance(raw.get(key), str) and _has_surrogates(raw[key])
+            ]
+            if bad:
+                yield _error(
+                    item_id,
+                    name,
+                    f"{name} line {lineno}: field {bad[0]!r}: not valid Unicode "
+                    "(a lone surrogate escape such as \\ud800)",
+                )
+                continue
             yield _row_article(raw, text_column=text_column, id_column=id_column, source=name)
         except (json.JSONDecodeError, ValueError, ValidationError) as err:
             detail = err.errors()[0]["msg"] if isinstance(err, ValidationError) else str(err)

@@ -20,6 +20,7 @@ goes on.
 from __future__ import annotations
 
 import logging
+import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +38,7 @@ from stancewire.models.errors import (
     ArticleTooLargeError,
     ConfigError,
     EmptyArticleError,
+    InputError,
     LabellingError,
     StancewireError,
     error_for_code,
@@ -72,7 +74,9 @@ def quote_context(span: Span, *, max_chars: int = CONTEXT_CHARS) -> str:
     doc = span.doc
     first = doc[span.start].sent if len(span) else span
     last = doc[span.end - 1].sent if len(span) else span
-    text = doc.text[first.start_char : last.end_char].strip()
+    # ``doc[...].text`` joins only these tokens; ``doc.text`` would rebuild the whole
+    # article for every quote (quadratic on long, quote-dense articles).
+    text = doc[first.start : last.end].text.strip()
     return text[:max_chars]
 
 
@@ -178,6 +182,12 @@ class StancePipeline:
             raise ArticleTooLargeError(
                 f"article has {len(article.text)} characters; the limit is {self.max_chars}"
             )
+        try:
+            article.text.encode("utf-8")
+        except UnicodeEncodeError as err:  # lone surrogates: not text any tokenizer can take
+            raise InputError(
+                f"article text is not valid Unicode (unpaired surrogate at character {err.start})"
+            ) from None
         clean = clean_article(article.text)
         if not clean.text.strip():
             raise EmptyArticleError("article has no text after cleaning")
@@ -186,6 +196,16 @@ class StancePipeline:
     def _label_batch(
         self, articles: Sequence[Article], targets: list[str]
     ) -> Iterator[LabelledArticle | ArticleError]:
+        # One spaCy memory zone per batch: the strings of a batch's Docs are freed when it
+        # ends, so a server or batch worker does not grow its vocabulary forever. Every
+        # result is built (Doc-free pydantic records) before the zone closes.
+        with self.nlp.memory_zone():
+            results = self._label_batch_in_zone(articles, targets)
+        yield from results
+
+    def _label_batch_in_zone(
+        self, articles: Sequence[Article], targets: list[str]
+    ) -> list[LabelledArticle | ArticleError]:
         results: list[LabelledArticle | ArticleError | None] = [None] * len(articles)
         prepared: list[tuple[int, _Prepared]] = []
         for i, article in enumerate(articles):
@@ -211,9 +231,9 @@ class StancePipeline:
         for i, p in prepared:
             if p.doc is not None and results[i] is None:
                 results[i] = self._to_output(p, targets)
-        for result in results:
-            assert result is not None
-            yield result
+            p.doc = None
+        assert all(r is not None for r in results)
+        return results  # type: ignore[return-value]
 
     def _analyse(self, prepared: Sequence[_Prepared]) -> None:
         """spaCy over the batch, then one classifier call for all its quotes."""
@@ -243,6 +263,18 @@ class StancePipeline:
         )
 
 
+def visible(name: str | None) -> str | None:
+    """A name without invisible format characters (zero-width, bidi controls).
+
+    They come from the article as given, change nothing a reader sees, and would
+    make ``Ali Hussein`` and ``Ali Hussein\u202e`` two speakers in a roll-up.
+    """
+    if name is None:
+        return None
+    cleaned = "".join(ch for ch in name if unicodedata.category(ch) != "Cf").strip()
+    return cleaned or name
+
+
 def to_quote(span: Span, clean: CleanText, targets: Sequence[str]) -> Quote:
     """Turn a labelled quote span into the output ``Quote``, offsets in the raw input."""
     speaker: Speaker | None = span._.sw_speaker
@@ -255,10 +287,10 @@ def to_quote(span: Span, clean: CleanText, targets: Sequence[str]) -> Quote:
     return Quote(
         text=span.text,
         kind=span._.sw_kind or "direct",
-        speaker=speaker.name if speaker else None,
-        speaker_aliases=list(speaker.aliases) if speaker else [],
+        speaker=visible(speaker.name) if speaker else None,
+        speaker_aliases=[a for a in map(visible, speaker.aliases) if a] if speaker else [],
         speaker_type=speaker.type if speaker else None,  # type: ignore[arg-type]
-        affiliation=speaker.affiliation if speaker else None,
+        affiliation=visible(speaker.affiliation) if speaker else None,
         stance={t: stance[t].label if t in stance else "none" for t in targets},  # type: ignore[misc]
         sentiment=sentiment.label if sentiment else "neutral",  # type: ignore[arg-type]
         start=start,

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up stancewire in a virtual environment at .venv (idempotent).
-# torch is pinned to the CPU wheel 2.13.0; every other dependency comes from pyproject.toml.
+# torch is pinned to the CPU wheel 2.13.0; every other dependency comes from pyproject.toml,
+# at the exact versions of constraints.txt (the versions the test suite passed with).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python3}"
@@ -12,6 +13,6 @@ pip_install() {
   .venv/bin/python -m pip install --quiet --disable-pip-version-check "$@" 2>&1 \
     | { grep -v -E "^WARNING: Location '.*' is ignored" || true; }
 }
-pip_install "torch==2.13.0"
-pip_install -e ".[dev]"
+pip_install -c constraints.txt "torch==2.13.0"
+pip_install -c constraints.txt -e ".[dev]"
 echo "stancewire is installed in .venv ($(.venv/bin/stancewire --version))"
