@@ -66,7 +66,12 @@ from stancewire.api.schemas import (
 )
 from stancewire.api.service import LabelService, find_report, not_ready
 from stancewire.api.settings import Settings
-from stancewire.models.pipeline import DEFAULT_MODEL_DIR, StancePipeline, load_pipeline
+from stancewire.models.pipeline import (
+    DEFAULT_MODEL_DIR,
+    MODEL_DIR_BACKENDS,
+    StancePipeline,
+    load_pipeline,
+)
 from stancewire.models.schema import LabelledArticle
 
 logger = logging.getLogger("stancewire.api")
@@ -123,7 +128,7 @@ class Runtime:
 
     def _default_loader(self) -> StancePipeline:
         return load_pipeline(
-            self.model_dir if self.settings.backend in ("finetuned", "onnx") else None,
+            self.model_dir if self.settings.backend in MODEL_DIR_BACKENDS else None,
             backend=self.settings.backend,
             nli_model=self.settings.nli_model,
             max_chars=self.settings.max_article_chars,

@@ -63,6 +63,17 @@ def _row(table: Table, what: str, value: str, goal: str = "", ok: bool | None = 
     table.add_row(what, value, goal, mark)
 
 
+def _level_rows(table: Table, what: str, mode: dict[str, Any]) -> None:
+    """One row per concurrency level of an API mode: latency percentiles and throughput."""
+    for level, lv in mode["levels"].items():
+        _row(
+            table,
+            f"{what}, concurrency {level}",
+            f"p50 {lv['p50_ms']:.0f} / p95 {lv['p95_ms']:.0f} / p99 {lv['p99_ms']:.0f} ms, "
+            f"{lv['throughput_rps']:.2f} req/s",
+        )
+
+
 def summary_table(res: dict[str, Any]) -> Table:
     """The README table: each measured figure beside its goal."""
     table = Table(title="stancewire benchmarks", title_justify="left")
@@ -135,13 +146,7 @@ def summary_table(res: dict[str, Any]) -> Table:
     if "api" in res:
         modes = res["api"]["modes"]
         for mode, data in modes.items():
-            for level, lv in data["levels"].items():
-                _row(
-                    table,
-                    f"api {mode}, concurrency {level}",
-                    f"p50 {lv['p50_ms']:.0f} / p95 {lv['p95_ms']:.0f} / p99 {lv['p99_ms']:.0f} ms, "
-                    f"{lv['throughput_rps']:.2f} req/s",
-                )
+            _level_rows(table, f"api {mode}", data)
             _row(
                 table,
                 f"api {mode}: server peak memory",
@@ -168,13 +173,7 @@ def summary_table(res: dict[str, Any]) -> Table:
     if "api_classify" in res:
         modes = res["api_classify"]["modes"]
         for mode, data in modes.items():
-            for level, lv in data["levels"].items():
-                _row(
-                    table,
-                    f"api /v1/classify (1 quote) {mode}, concurrency {level}",
-                    f"p50 {lv['p50_ms']:.0f} / p95 {lv['p95_ms']:.0f} / p99 {lv['p99_ms']:.0f} ms, "
-                    f"{lv['throughput_rps']:.1f} req/s",
-                )
+            _level_rows(table, f"api /v1/classify (1 quote) {mode}", data)
         mb = modes.get("micro-batched", {}).get("levels", {})
         if "1" in mb and "32" in mb:
             ratio = mb["32"]["throughput_rps"] / mb["1"]["throughput_rps"]

@@ -152,6 +152,14 @@ class ClassifyInput:
     context: str | None = None
 
 
+def length_sorted_batches(items: Sequence[ClassifyInput], batch_size: int) -> list[list[int]]:
+    """Indices of ``items`` in batches of similar length: little padding, little waste."""
+    order = sorted(
+        range(len(items)), key=lambda i: len(items[i].text) + len(items[i].context or "")
+    )
+    return [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
+
+
 def load_encoder(base_model: str) -> tuple[nn.Module, Any]:
     """Load the base encoder and its tokenizer (offline for the default)."""
     from transformers import AutoModel, AutoTokenizer
@@ -232,14 +240,8 @@ class QuoteClassifier:
         Sorting by length keeps padding, and so wasted compute, small.
         """
         width = int(self.model.encoder.config.hidden_size)
-        if not items:
-            return torch.empty(0, width)
-        order = sorted(
-            range(len(items)), key=lambda i: len(items[i].text) + len(items[i].context or "")
-        )
         out = torch.empty(len(items), width)
-        for start in range(0, len(order), batch_size):
-            idx = order[start : start + batch_size]
+        for idx in length_sorted_batches(items, batch_size):
             enc = self.encode([items[i] for i in idx])
             out[torch.tensor(idx)] = self.model.embed(enc["input_ids"], enc["attention_mask"])
         return out

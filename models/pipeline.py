@@ -59,6 +59,8 @@ __all__ = [
 ]
 
 DEFAULT_MAX_CHARS = 200_000
+MODEL_DIR_BACKENDS = ("finetuned", "onnx")
+"""Backends that run a model directory written by ``stancewire train`` (``--model``)."""
 CONTEXT_CHARS = 600
 
 
@@ -329,16 +331,18 @@ def load_classifier(
         ModelLoadError: the model cannot be loaded.
     """
     given = {
-        "finetuned": ("--model", model_dir),
-        "nli": ("--nli-model", nli_model),
-        "embedding": ("embedding_model", embedding_model),
+        MODEL_DIR_BACKENDS: ("--model", model_dir),
+        ("nli",): ("--nli-model", nli_model),
+        ("embedding",): ("embedding_model", embedding_model),
     }
-    if backend == "onnx":  # the fine-tuned model, run on ONNX Runtime
-        given["onnx"] = given.pop("finetuned")
-    for owner, (flag, value) in given.items():
-        if value is not None and owner != backend:
-            raise ConfigError(f"{flag} is for --backend {owner}, not --backend {backend}")
-    model = given[backend][1] if backend in given else options.pop("model", None)
+    model = options.pop("model", None)
+    for owners, (flag, value) in given.items():
+        if backend in owners:
+            model = value
+        elif value is not None:
+            raise ConfigError(
+                f"{flag} is for --backend {' or '.join(owners)}, not --backend {backend}"
+            )
     return load_backend(backend, model=model, targets=targets_file, **options)
 
 

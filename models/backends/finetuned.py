@@ -33,6 +33,16 @@ def check_known_targets(known: Sequence[str], wanted: Sequence[str]) -> None:
         )
 
 
+def check_requested_targets(
+    known: Sequence[str], targets: str | Path | Sequence[Target] | TargetsConfig | None
+) -> None:
+    """Check the targets a user chose (argument or ``$STANCEWIRE_TARGETS``) against a
+    trained model's heads; the model's own heads define what it labels otherwise."""
+    by_file = targets is None or isinstance(targets, str | Path)
+    if not by_file or targets_requested(targets):  # type: ignore[arg-type]
+        check_known_targets(known, resolve_targets(targets).names)
+
+
 @register_backend("finetuned")
 def finetuned_backend(
     *,
@@ -56,7 +66,5 @@ def finetuned_backend(
     if options:
         raise ConfigError(f"the finetuned backend takes no options {sorted(options)}")
     clf = QuoteClassifier.load(Path(model) if model is not None else DEFAULT_MODEL_DIR)
-    by_file = targets is None or isinstance(targets, str | Path)
-    if not by_file or targets_requested(targets):  # type: ignore[arg-type]
-        check_known_targets(clf.targets, resolve_targets(targets).names)
+    check_requested_targets(clf.targets, targets)
     return clf

@@ -30,7 +30,7 @@ import numpy as np
 import torch
 
 from stancewire.models.backends import ModelInfo
-from stancewire.models.backends.finetuned import DEFAULT_MODEL_DIR, check_known_targets
+from stancewire.models.backends.finetuned import DEFAULT_MODEL_DIR, check_requested_targets
 from stancewire.models.backends.registry import register_backend
 from stancewire.models.classifier import (
     CONFIG_FILE,
@@ -38,9 +38,10 @@ from stancewire.models.classifier import (
     ModelConfig,
     QuoteClassifier,
     StanceModel,
+    length_sorted_batches,
 )
 from stancewire.models.errors import ConfigError, ModelLoadError
-from stancewire.models.targets import Target, TargetsConfig, resolve_targets, targets_requested
+from stancewire.models.targets import Target, TargetsConfig
 
 logger = logging.getLogger(__name__)
 
@@ -201,14 +202,8 @@ class OnnxQuoteClassifier(QuoteClassifier):
     ) -> dict[str, torch.Tensor]:
         """Logits per task, in length-sorted batches like the torch path."""
         tasks = list(self.tasks)
-        if not items:
-            return {t: torch.empty(0, len(self.tasks[t])) for t in tasks}
-        order = sorted(
-            range(len(items)), key=lambda i: len(items[i].text) + len(items[i].context or "")
-        )
         out = {t: np.empty((len(items), len(self.tasks[t])), dtype=np.float32) for t in tasks}
-        for start in range(0, len(order), batch_size):
-            idx = order[start : start + batch_size]
+        for idx in length_sorted_batches(items, batch_size):
             enc = self.encode([items[i] for i in idx])
             feeds = {
                 "input_ids": enc["input_ids"].numpy().astype(np.int64),
@@ -237,7 +232,5 @@ def onnx_backend(
     clf = OnnxQuoteClassifier.load(
         Path(model) if model is not None else DEFAULT_MODEL_DIR, quantize=quantize, threads=threads
     )
-    by_file = targets is None or isinstance(targets, str | Path)
-    if not by_file or targets_requested(targets):  # type: ignore[arg-type]
-        check_known_targets(clf.targets, resolve_targets(targets).names)
+    check_requested_targets(clf.targets, targets)
     return clf
