@@ -364,7 +364,7 @@ EXAMPLES_FILE = Path(__file__).with_name("examples.json")
 ``python -m stancewire.api.schemas`` after retraining; a test checks they are real)."""
 _EXAMPLES: dict[str, Any] = json.loads(EXAMPLES_FILE.read_text(encoding="utf-8"))
 
-LABELLED_EXAMPLE: dict[str, Any] = _EXAMPLES['labelled_example']
+LABELLED_EXAMPLE: dict[str, Any] = _EXAMPLES["labelled_example"]
 
 LABEL_EXAMPLES: dict[str, dict[str, Any]] = {
     "text": {
@@ -420,7 +420,7 @@ BATCH_RESPONSE_EXAMPLE: dict[str, Any] = {
     "n_failed": 1,
 }
 
-CLASSIFY_RESPONSE_EXAMPLE: dict[str, Any] = _EXAMPLES['classify_response_example']
+CLASSIFY_RESPONSE_EXAMPLE: dict[str, Any] = _EXAMPLES["classify_response_example"]
 
 TARGETS_EXAMPLE: dict[str, Any] = {
     "targets": [

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from html.entities import html5 as _HTML5
 from types import MappingProxyType
 
-__all__ = ["CleanText", "clean_article", "looks_like_html"]
+__all__ = ["CleanText", "clean_article", "looks_like_html", "strip_invisible"]
 
 _EMPTY_ENDS: Mapping[int, int] = MappingProxyType({})
 
@@ -128,8 +128,22 @@ _CLOSES_P = frozenset(
     "h5 h6 header hgroup hr main menu nav ol p pre section table ul".split()
 )
 _TEXT, _ENT, _TAG = 0, 1, 2
+# Invisible format characters: soft hyphen, zero-width (non-)joiners and spaces,
+# word joiner and invisible operators, bidi marks, embeddings, overrides and
+# isolates, the Arabic letter mark, the BOM. They are dropped (the offset map
+# skips them): inside a name ("Ali\u2066 Hussein") they would split the tokens
+# spaCy sees, and in a speaker string they are invisible noise.
+_INVISIBLE = "\u00ad\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff"
+_INVISIBLE_RE = re.compile(f"[{_INVISIBLE}]+")
+
+
+def strip_invisible(text: str) -> str:
+    """``text`` without the invisible format characters the cleaner drops."""
+    return _INVISIBLE_RE.sub("", text)
+
+
 # Whitespace (collapsed) or invisible format chars (dropped) inside HTML text.
-_HTML_GAP_RE = re.compile(r"(\s+)|[\u00ad\u200b-\u200d\u2060\ufeff]+")
+_HTML_GAP_RE = re.compile(f"(\\s+)|[{_INVISIBLE}]+")
 _BLANK_LINE_RE = re.compile(r"\n[^\S\n]*\n")
 
 
@@ -426,8 +440,15 @@ def _plain_segments(raw: str) -> list[_Seg]:
     for block in blocks:
         for s, e in _split_block(raw, block):
             seg = _Seg()
-            seg.pieces.append((raw[s:e], s, e))
-            segs.append(seg)
+            pos = s
+            for m in _INVISIBLE_RE.finditer(raw, s, e):  # dropped, the map skips them
+                if m.start() > pos:
+                    seg.pieces.append((raw[pos : m.start()], pos, m.start()))
+                pos = m.end()
+            if pos < e:
+                seg.pieces.append((raw[pos:e], pos, e))
+            if seg.pieces:
+                segs.append(seg)
     return segs
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from stancewire.models.clean import CleanText, clean_article, looks_like_html
+from stancewire.models.clean import CleanText, clean_article, looks_like_html, strip_invisible
 
 SEEDS_DIR = Path(__file__).resolve().parents[2] / "seeds"
 
@@ -397,3 +397,27 @@ def test_seed_files() -> None:
         if path.name.startswith("002"):
             assert "Middle East\n" not in clean.text
             assert clean.text.count("Iraq Caught Between Regional Tensions") == 1
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "Ali\u2066 Hussein\u2069 said \u201cgo\u200b home\u201d.",
+        "<p>Ali\u2066 Hussein\u2069 said \u201cgo\u200b home\u201d.</p>",
+    ],
+)
+def test_invisible_format_characters_are_dropped_and_skipped_by_the_map(raw: str) -> None:
+    clean = clean_article(raw)
+    assert clean.text == "Ali Hussein said \u201cgo home\u201d."
+    start = clean.text.index("go home")
+    s, e = clean.raw_span(start, start + len("go home"))
+    assert raw[s:e] == "go\u200b home"
+    assert strip_invisible(raw[s:e]) == "go home"
+    s, e = clean.raw_span(0, len("Ali Hussein"))
+    assert raw[s:e] == "Ali\u2066 Hussein"
+
+
+def test_a_line_of_only_invisible_characters_leaves_no_paragraph() -> None:
+    clean = clean_article("First line here.\n\n\u200b\u2066\n\nSecond line here.")
+    assert clean.text == "First line here.\n\nSecond line here."
+    assert len(clean.paragraphs) == 2

@@ -145,15 +145,9 @@ def test_the_fuzz_target_runs_a_round(nlp: Language, tiny_pipeline: StancePipeli
     [
         "Ali Hussein\u202e said “go home now”.",
         "<p>“Go home now,” said Ali Hussein\u200f.</p>",
-        pytest.param(
-            "“Go home now,” said Ali\u2066 Hussein\u2069.",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="a bidi isolate between the parts of a name splits the entity in spaCy's "
-                "tokenizer/NER (speaker 'Ali'); needs the cleaner to drop format characters "
-                "with its offset map",
-            ),
-        ),
+        "“Go home now,” said Ali\u2066 Hussein\u2069.",
+        "“Go home now,” said Ali\u200b Hus\u00adsein.",
+        "<p>“Go home now,” said Ali\u2067 Hussein\u2069.</p>",
     ],
 )
 def test_speaker_names_carry_no_invisible_format_characters(nlp: Language, raw: str) -> None:
