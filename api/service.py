@@ -50,6 +50,7 @@ from stancewire.api.schemas import (
 from stancewire.api.settings import Settings
 from stancewire.models.classifier import ClassifyInput
 from stancewire.models.errors import ArticleTooLargeError, ConfigError
+from stancewire.models.memory import MemoryTrimmer
 from stancewire.models.pipeline import StancePipeline
 from stancewire.models.schema import (
     SENTIMENT_LABELS,
@@ -92,6 +93,7 @@ class LabelService:
         self.targets: list[str] = list(pipeline.targets)
         self.model_name: str = pipeline.model_name
         self.model_dir = model_dir
+        self.trimmer = MemoryTrimmer(settings.trim_memory_s, enabled=settings.trim_memory_s > 0)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="stancewire-model")
         self.label_queue: MicroBatcher[LabelWork, LabelResult] = MicroBatcher(
             self._label_batch,
@@ -140,10 +142,13 @@ class LabelService:
                 out = [err] * len(indices)
             for i, result in zip(indices, out, strict=True):
                 results[i] = result
+        self.trimmer.after_work()
         return [r if r is not None else RuntimeError("no result") for r in results]
 
     def _classify_batch(self, items: list[ClassifyInput]) -> list[dict[str, Any]]:
-        return list(self.pipeline.classifier.predict(items))
+        out = list(self.pipeline.classifier.predict(items))
+        self.trimmer.after_work()
+        return out
 
     # ------------------------------------------------------------------ checks
 

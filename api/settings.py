@@ -114,6 +114,14 @@ class Settings(BaseSettings):
     max_classify_items: int = Field(
         256, ge=1, le=100_000, description="Most quotes in one /v1/classify call; more: 413."
     )
+    trim_memory_s: float = Field(
+        1.0,
+        ge=0,
+        le=3600,
+        description="After a model call, give freed heap memory back to the OS (glibc "
+        "malloc_trim) at most once per this many seconds, so memory stays flat under "
+        "varied traffic; 0 turns it off.",
+    )
     report_path: Path = Field(
         Path("runs"),
         description="The evaluation report served at /report: a report.html file, or a "

@@ -177,6 +177,19 @@ async def run_load(
     return result
 
 
+def memory_stable(after_each_run: Sequence[float], *, slack_mb: float = 64.0) -> bool:
+    """No run leaves the server more than ``slack_mb`` (or 10%) above where run 1 left it.
+
+    The first run may grow memory (the allocators keep what the busiest moment
+    needed); a leak, or fragmentation that is never given back, shows as growth
+    on every later run.
+    """
+    if len(after_each_run) < 2:
+        return True
+    first = after_each_run[0]
+    return max(after_each_run[1:]) - first <= max(slack_mb, 0.1 * first)
+
+
 def settle_rss_mb(pid: int, seconds: float = 2.0) -> float:
     """The server tree's RSS after the queue has drained (sampled after ``seconds``)."""
     import psutil
@@ -248,7 +261,9 @@ def run(
         "rss_growth_mb_run1_to_last": round(rss[-1] - rss[1], 1) if runs else 0.0,
         "rss_growth_mb_last_run": round(rss[-1] - rss[-2], 1) if runs > 1 else None,
         "server_alive_after": alive,
+        "memory_stable": memory_stable(rss[1:]),
         "ok": alive
+        and memory_stable(rss[1:])
         and all(
             r["server_errors_not_503"] == 0
             and r["missing_retry_after"] == 0
