@@ -426,6 +426,13 @@ def train_cmd(
         bool,
         Opt("--lora/--frozen", help="LoRA fine-tune, or heads on a frozen encoder."),
     ] = False,
+    lora_layers: Annotated[
+        int | None,
+        Opt(help="Adapt only the top N encoder layers (LoRA; default: every layer)."),
+    ] = None,
+    max_length: Annotated[
+        int | None, Opt(help="Most tokens of quote plus context (default 128).")
+    ] = None,
     seed: Annotated[int, Opt(help="Random seed.")] = 13,
     limit: Annotated[int | None, Opt(help="Use at most this many statements.")] = None,
 ) -> None:
@@ -444,6 +451,10 @@ def train_cmd(
     }
     if epochs is not None:
         kwargs["epochs"] = epochs
+    if lora_layers is not None:
+        kwargs["lora_layers"] = lora_layers
+    if max_length is not None:
+        kwargs["max_length"] = max_length
     args = TrainArgs(**kwargs)
     with Progress(console=err_console, transient=True) as progress:
         tasks: dict[str, int] = {}

@@ -37,6 +37,7 @@ class TrainArgs:
     lora_r: int = 16
     lora_alpha: int = 32
     lora_dropout: float = 0.1
+    lora_layers: int | None = None
     context_dropout: float = 0.3
     holdout_fraction: float = 0.15
     limit: int | None = None
@@ -54,6 +55,8 @@ class TrainArgs:
             raise ConfigError("holdout_fraction must be in (0, 0.5)")
         if not 0.0 <= self.context_dropout <= 1.0:
             raise ConfigError("context_dropout must be in [0, 1]")
+        if self.lora_layers is not None and self.lora_layers < 1:
+            raise ConfigError("lora_layers must be >= 1 (or None for every layer)")
         if not self.targets:
             raise ConfigError("at least one target is needed")
 

@@ -222,6 +222,11 @@ def train(args: TrainArgs, *, progress: ProgressFn | None = None) -> Path:
 
     encoder, tokenizer = load_encoder(args.base_model)
     if args.lora:
+        # Adapting only the top layers leaves the lower ones frozen with inputs
+        # that need no gradient, so the backward pass stops there: most of the
+        # stance signal is learnt for a fraction of the cost on 2 cores.
+        n_layers = encoder.config.num_hidden_layers
+        top = min(args.lora_layers or n_layers, n_layers)
         encoder = get_peft_model(
             encoder,
             LoraConfig(
@@ -229,6 +234,8 @@ def train(args: TrainArgs, *, progress: ProgressFn | None = None) -> Path:
                 lora_alpha=args.lora_alpha,
                 lora_dropout=args.lora_dropout,
                 target_modules=["query", "key", "value", "dense"],
+                layers_to_transform=list(range(n_layers - top, n_layers)),
+                layers_pattern="layer",
                 bias="none",
             ),
         )

@@ -84,3 +84,37 @@ def test_trainer_learns_the_training_signal(
 def test_train_args_validate(kwargs: dict) -> None:
     with pytest.raises(ConfigError):
         TrainArgs(**kwargs)
+
+
+def test_lora_on_the_top_layers_adapts_only_those_and_reloads(
+    tmp_path: Path, tiny_encoder_dir: Path, tiny_data_dir: Path
+) -> None:
+    from safetensors import safe_open
+
+    args = TrainArgs(
+        output_dir=tmp_path / "top",
+        data_dir=tiny_data_dir,
+        base_model=str(tiny_encoder_dir),
+        epochs=1,
+        batch_size=8,
+        lora=True,
+        lora_r=4,
+        lora_alpha=8,
+        lora_layers=1,
+        holdout_fraction=0.25,
+    )
+    out = train(args)
+    n_layers = json.loads((tiny_encoder_dir / "config.json").read_text())["num_hidden_layers"]
+    with safe_open(str(out / "adapter" / "adapter_model.safetensors"), "pt") as fh:
+        layers = {int(k.split(".layer.")[1].split(".")[0]) for k in fh.keys()}
+    assert layers == {n_layers - 1}
+    saved = json.loads((out / "model.json").read_text())["training"]["args"]
+    assert saved["lora_layers"] == 1
+    clf = QuoteClassifier.load(out)
+    (pred,) = clf.predict([ClassifyInput("US forces must leave")])
+    assert abs(sum(pred["us_presence"].probs.values()) - 1) < 1e-5
+
+
+def test_lora_layers_must_be_positive(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="lora_layers"):
+        TrainArgs(output_dir=tmp_path, lora_layers=0)
