@@ -30,13 +30,20 @@ def render_model_card(
     training = config.get("training", {})
     args = training.get("args", {})
     metrics = training.get("metrics", {})
+    layers = args.get("lora_layers")
+    where = f"the top {layers} layers'" if layers else "every"
     recipe = (
-        f"LoRA adapter (r={args.get('lora_r')}, alpha={args.get('lora_alpha')}) on every "
-        "attention and feed-forward projection, fine-tuned with the heads"
+        f"LoRA adapter (r={args.get('lora_r')}, alpha={args.get('lora_alpha')}) on {where} "
+        "attention and feed-forward projections, fine-tuned with the heads "
+        f"for {args.get('epochs')} epochs"
         if config.get("lora")
         else "frozen encoder; heads trained on its mean-pooled embeddings"
     )
     mode = "--lora" if config.get("lora") else "--frozen"
+    if config.get("lora"):
+        mode += f" --epochs {args.get('epochs')}"
+        if layers:
+            mode += f" --lora-layers {layers}"
     lines = [
         f"# stancewire model {config.get('version')}",
         "",
