@@ -517,7 +517,8 @@ def eval_cmd(
         Opt("--compare-model", help="Paired comparison with this second model directory (B)."),
     ] = None,
     n_boot: Annotated[
-        int, Opt("--bootstrap", help="Bootstrap replicates for intervals and comparisons.")
+        int,
+        Opt("--bootstrap", min=1, help="Bootstrap replicates for intervals and comparisons."),
     ] = 1000,
     seed: Annotated[int, Opt(help="Bootstrap seed (same seed, same intervals).")] = 0,
     baselines: Annotated[

@@ -21,7 +21,11 @@ from typing import Any
 from stancewire.eval.scorer import score_labels
 from stancewire.models.classifier import ClassifyInput, QuoteClassifier
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’']?\s+|\n+")
+# A sentence ends after . ! ? (and a closing quote mark), at a line break, or
+# at an HTML tag: gold article text is the article as given, and some
+# articles are raw HTML whose paragraphs are only ``</p><p>`` apart.
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’']?\s+|\n+|(?P<tag>\s*<[^<>]{0,200}>\s*)")
+_TAG = re.compile(r"<[^<>]{0,200}>")
 
 
 def sentence_window(text: str, start: int, end: int, *, max_chars: int = 600) -> tuple[int, int]:
@@ -33,7 +37,12 @@ def sentence_window(text: str, start: int, end: int, *, max_chars: int = 600) ->
     starts = [0] + [m.end() for m in _SENTENCE_END.finditer(text, 0, start)]
     first = starts[-1]
     end_match = _SENTENCE_END.search(text, end)
-    last = end_match.start() + 1 if end_match else len(text)
+    if end_match is None:
+        last = len(text)
+    elif end_match.group("tag") is not None:
+        last = end_match.start()
+    else:
+        last = end_match.start() + 1
     last = min(last, len(text))
     while first < last and text[first].isspace():
         first += 1
@@ -48,7 +57,7 @@ def sentence_context(text: str, quote: str, *, max_chars: int = 600) -> str | No
     if at < 0:
         return None
     first, last = sentence_window(text, at, at + len(quote), max_chars=max_chars)
-    return text[first:last]
+    return " ".join(_TAG.sub(" ", text[first:last]).split())
 
 
 @dataclass(frozen=True)

@@ -137,3 +137,13 @@ def test_cli_label_all_seeds_finds_at_least_40_quotes(tmp_path: Path) -> None:
     articles = [LabelledArticle.model_validate_json(x) for x in out.read_text().splitlines()]
     assert len(articles) == 5
     assert sum(len(a.quotes) for a in articles) >= 40
+
+
+def test_cli_eval_refuses_zero_bootstrap_replicates_with_a_clear_error(tmp_path: Path) -> None:
+    # Zero replicates used to crash deep in numpy's percentile; it is a usage error.
+    result = runner.invoke(
+        app, ["eval", "--mode", "oracle", "--bootstrap", "0", "--out", str(tmp_path / "r")]
+    )
+    assert result.exit_code == 2
+    assert "--bootstrap" in result.output
+    assert not (tmp_path / "r").exists()

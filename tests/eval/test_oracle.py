@@ -1,0 +1,51 @@
+"""The oracle's classifier input: each gold quote with the sentence it stands in."""
+
+from __future__ import annotations
+
+from stancewire.eval.oracle import oracle_items, sentence_context
+
+
+def test_context_is_the_sentence_around_the_quote_in_plain_text() -> None:
+    text = (
+        "Rockets hit the base on Monday. The minister said the attack was "
+        "a crime against Iraq. Officials met later."
+    )
+    assert sentence_context(text, "the attack was a crime against Iraq") == (
+        "The minister said the attack was a crime against Iraq."
+    )
+
+
+def test_html_paragraph_tags_end_the_context_and_are_not_part_of_it() -> None:
+    # Gold text is the article as given; some articles are raw HTML whose
+    # paragraphs are only tags apart, with no sentence-final space between them.
+    text = (
+        "<p>Rockets hit the base on Monday.</p><p>“The troops must leave now,” "
+        "the spokesman said</p>.<p>Officials met later.</p>"
+    )
+    context = sentence_context(text, "The troops must leave now")
+    assert context == "“The troops must leave now,” the spokesman said"
+    assert "<" not in context and "Officials" not in context and "Rockets" not in context
+
+
+def test_a_quote_across_paragraph_tags_keeps_both_parts_without_tags() -> None:
+    text = "<p>Intro here.</p><p>“We will stay</p><p>as long as needed,” he said.</p>"
+    context = sentence_context(text, "We will stay</p><p>as long as needed")
+    assert context == "“We will stay as long as needed,” he said."
+
+
+def test_article_gold_gives_each_quote_its_sentence_as_context() -> None:
+    row = {
+        "id": "a1",
+        "text": "<p>Intro.</p><p>The envoy said talks would resume soon.</p>",
+        "quotes": [
+            {
+                "text": "talks would resume soon",
+                "stance": {"us_presence": "none", "militias": "none"},
+                "sentiment": "neutral",
+                "speaker": "the envoy",
+            }
+        ],
+    }
+    (item,) = oracle_items([row])
+    assert item.unit == "a1"
+    assert item.input.context == "The envoy said talks would resume soon."
