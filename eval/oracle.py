@@ -14,12 +14,14 @@ context, and its predicted labels are compared with the gold labels
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from stancewire.eval.scorer import score_labels
 from stancewire.models.classifier import ClassifyInput, QuoteClassifier
+from stancewire.models.clean import clean_article
 
 # A sentence ends after . ! ? (and a closing quote mark), at a line break, or
 # at an HTML tag: gold article text is the article as given, and some
@@ -60,6 +62,36 @@ def sentence_context(text: str, quote: str, *, max_chars: int = 600) -> str | No
     return " ".join(_TAG.sub(" ", text[first:last]).split())
 
 
+def clean_quote_and_context(
+    text: str, quote: str, *, start: int | None = None, end: int | None = None
+) -> tuple[str, str | None]:
+    """The quote and its sentence as the pipeline would read them from ``text``.
+
+    Gold article text is the article as given, HTML and entities included; the
+    pipeline reads the cleaned article (:func:`stancewire.models.clean.clean_article`),
+    so the gold quote is located in the raw text, mapped into the clean text,
+    and its sentence taken there: ``&ldquo;`` is a quote mark, ``</p><p>`` a
+    paragraph break. Falls back to the raw text when the quote sits in
+    something the cleaner drops.
+
+    Returns:
+        ``(quote, context)``; context is None when the quote is not in ``text``.
+    """
+    at = text.find(quote)
+    if at < 0 and start is not None and end is not None and 0 <= start < end <= len(text):
+        at, quote = start, text[start:end]
+    if at < 0:
+        return quote, None
+    clean = clean_article(text)
+    lo = bisect_left(clean.to_raw, at, 0, len(clean.text))
+    hi = bisect_left(clean.to_raw, at + len(quote), lo, len(clean.text))
+    if hi > lo and clean.text[lo:hi].strip():
+        first, last = sentence_window(clean.text, lo, hi, max_chars=max(600, hi - lo))
+        context = " ".join(clean.text[min(first, lo) : max(last, hi)].split())
+        return " ".join(clean.text[lo:hi].split()), context
+    return quote, sentence_context(text, quote)
+
+
 @dataclass(frozen=True)
 class OracleItem:
     """One gold quote to classify.
@@ -92,11 +124,11 @@ def oracle_items(rows: list[dict[str, Any]]) -> list[OracleItem]:
     for i, row in enumerate(rows):
         if "quotes" in row:
             for q in row["quotes"]:
-                context = sentence_context(row["text"], q["text"])
+                quote, context = clean_quote_and_context(
+                    row["text"], q["text"], start=q.get("start"), end=q.get("end")
+                )
                 items.append(
-                    OracleItem(
-                        str(row["id"]), q, ClassifyInput(q["text"], context), q.get("speaker")
-                    )
+                    OracleItem(str(row["id"]), q, ClassifyInput(quote, context), q.get("speaker"))
                 )
         elif "quote" in row:
             gold = {"text": row["quote"], "stance": row["stance"], "sentiment": row["sentiment"]}

@@ -49,3 +49,26 @@ def test_article_gold_gives_each_quote_its_sentence_as_context() -> None:
     (item,) = oracle_items([row])
     assert item.unit == "a1"
     assert item.input.context == "The envoy said talks would resume soon."
+
+
+def test_html_entities_are_read_as_the_pipeline_reads_them() -> None:
+    # The gold quote is a span of the raw article, entities and all; the
+    # classifier must see the characters the cleaned article has.
+    text = (
+        "<html><body><p>Intro.</p><p>&ldquo;Iraq&#8217;s sovereignty is not for sale,"
+        "&rdquo; the minister said.</p></body></html>"
+    )
+    row = {
+        "id": "h1",
+        "text": text,
+        "quotes": [
+            {
+                "text": "Iraq&#8217;s sovereignty is not for sale",
+                "stance": {"us_presence": "none", "militias": "none"},
+                "sentiment": "neutral",
+            }
+        ],
+    }
+    (item,) = oracle_items([row])
+    assert item.input.text == "Iraq’s sovereignty is not for sale"
+    assert item.input.context == "“Iraq’s sovereignty is not for sale,” the minister said."
