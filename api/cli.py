@@ -433,6 +433,14 @@ def train_cmd(
     max_length: Annotated[
         int | None, Opt(help="Most tokens of quote plus context (default 128).")
     ] = None,
+    head_members: Annotated[
+        int,
+        Opt(
+            min=1,
+            help="Heads per task, trained from different seeds, logits averaged "
+            "(frozen recipe; free at inference beside the encoder pass).",
+        ),
+    ] = 1,
     seed: Annotated[int, Opt(help="Random seed.")] = 13,
     limit: Annotated[int | None, Opt(help="Use at most this many statements.")] = None,
 ) -> None:
@@ -448,6 +456,7 @@ def train_cmd(
         "lora": lora,
         "seed": seed,
         "limit": limit,
+        "head_members": head_members,
     }
     if epochs is not None:
         kwargs["epochs"] = epochs

@@ -34,6 +34,7 @@ class TrainArgs:
     lora: bool = True
     head_hidden: int = 256
     head_epochs: int = 60
+    head_members: int = 1
     lora_r: int = 16
     lora_alpha: int = 32
     lora_dropout: float = 0.1
@@ -57,6 +58,13 @@ class TrainArgs:
             raise ConfigError("context_dropout must be in [0, 1]")
         if self.lora_layers is not None and self.lora_layers < 1:
             raise ConfigError("lora_layers must be >= 1 (or None for every layer)")
+        if self.head_members < 1:
+            raise ConfigError("head_members must be >= 1")
+        if self.head_members > 1 and self.lora:
+            raise ConfigError(
+                "head_members > 1 needs the frozen recipe (--frozen): the members are "
+                "trained on cached features of the frozen encoder"
+            )
         if not self.targets:
             raise ConfigError("at least one target is needed")
 

@@ -44,6 +44,9 @@ def render_model_card(
         mode += f" --epochs {args.get('epochs')}"
         if layers:
             mode += f" --lora-layers {layers}"
+    members = int(config.get("head_members") or 1)
+    if members > 1:
+        mode += f" --head-members {members}"
     lines = [
         f"# stancewire model {config.get('version')}",
         "",
@@ -54,8 +57,9 @@ def render_model_card(
         "## Model",
         f"- Base encoder: `{config.get('base_model')}` (all-MiniLM-L6-v2; not copied here).",
         f"- {recipe}.",
-        f"- One head per task (hidden width {config.get('head_hidden') or 'none: linear'}); "
-        "one encoder pass per quote for all labels.",
+        f"- One head per task (hidden width {config.get('head_hidden') or 'none: linear'}"
+        + (f"; {members} members from different seeds, logits averaged" if members > 1 else "")
+        + "); one encoder pass per quote for all labels.",
         f"- Input: the quote paired with its sentence, at most {config.get('max_length')} tokens.",
         "- Confidences are temperature-scaled on the held-out split: "
         + ", ".join(f"{k} T={v}" for k, v in config.get("temperatures", {}).items())

@@ -23,6 +23,7 @@ from sklearn.model_selection import train_test_split
 
 from stancewire.models.classifier import (
     ClassifyInput,
+    HeadEnsemble,
     ModelConfig,
     QuoteClassifier,
     StanceModel,
@@ -177,27 +178,37 @@ def _fit_heads(
     if progress:
         progress("embed", 2, 2)
     gold = {t: _label_tensor(rows, t, labels) for t, labels in tasks.items()}
-    optimizer = torch.optim.AdamW(
-        model.heads.parameters(), lr=args.head_learning_rate, weight_decay=args.weight_decay
-    )
     loss_fn = torch.nn.CrossEntropyLoss()
-    gen = torch.Generator().manual_seed(args.seed)
     epochs = args.head_epochs
+    members = args.head_members
     model.heads.train()
     model.dropout.train()
-    for epoch in range(epochs):
-        drop = torch.rand(len(rows), generator=gen) < args.context_dropout
-        pooled = torch.where(drop.unsqueeze(1), without_ctx, with_ctx)
-        order = torch.randperm(len(rows), generator=gen)
-        for start in range(0, len(rows), args.batch_size):
-            idx = order[start : start + args.batch_size]
-            out = model.classify(pooled[idx])
-            loss = sum(loss_fn(out[t], gold[t][idx]) for t in tasks)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-        if progress:
-            progress("heads", epoch + 1, epochs)
+    for member in range(members):
+        # Each member of an ensemble sees its own order and context-dropout draws
+        # (seed + member) and has its own optimiser; with one member this is
+        # exactly the single-head recipe.
+        heads = {
+            t: h.members[member] if isinstance(h, HeadEnsemble) else h
+            for t, h in model.heads.items()
+        }
+        params = [p for h in heads.values() for p in h.parameters()]
+        optimizer = torch.optim.AdamW(
+            params, lr=args.head_learning_rate, weight_decay=args.weight_decay
+        )
+        gen = torch.Generator().manual_seed(args.seed + member)
+        for epoch in range(epochs):
+            drop = torch.rand(len(rows), generator=gen) < args.context_dropout
+            pooled = torch.where(drop.unsqueeze(1), without_ctx, with_ctx)
+            order = torch.randperm(len(rows), generator=gen)
+            for start in range(0, len(rows), args.batch_size):
+                idx = order[start : start + args.batch_size]
+                features = model.dropout(pooled[idx])
+                loss = sum(loss_fn(heads[t](features), gold[t][idx]) for t in tasks)
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+            if progress:
+                progress("heads", member * epochs + epoch + 1, members * epochs)
 
 
 def train(args: TrainArgs, *, progress: ProgressFn | None = None) -> Path:
@@ -242,13 +253,16 @@ def train(args: TrainArgs, *, progress: ProgressFn | None = None) -> Path:
     else:
         for p in encoder.parameters():
             p.requires_grad = False
-    model = StanceModel(encoder, tasks, head_hidden=args.head_hidden)
+    model = StanceModel(
+        encoder, tasks, head_hidden=args.head_hidden, head_members=args.head_members
+    )
     config = ModelConfig(
         tasks=tasks,
         base_model=args.base_model,
         max_length=args.max_length,
         lora=args.lora,
         head_hidden=args.head_hidden,
+        head_members=args.head_members,
         version=args.version,
     )
     clf = QuoteClassifier(model, tokenizer, config)

@@ -118,3 +118,46 @@ def test_lora_on_the_top_layers_adapts_only_those_and_reloads(
 def test_lora_layers_must_be_positive(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="lora_layers"):
         TrainArgs(output_dir=tmp_path, lora_layers=0)
+
+
+def test_a_head_ensemble_averages_distinct_members_and_reloads_identically(
+    tmp_path: Path, tiny_encoder_dir: Path, tiny_data_dir: Path
+) -> None:
+    import torch
+
+    from stancewire.models.classifier import HeadEnsemble
+
+    args = TrainArgs(
+        output_dir=tmp_path / "ens",
+        data_dir=tiny_data_dir,
+        base_model=str(tiny_encoder_dir),
+        lora=False,
+        head_epochs=10,
+        head_members=3,
+        batch_size=8,
+        holdout_fraction=0.25,
+    )
+    out = train(args)
+    config = json.loads((out / "model.json").read_text())
+    assert config["head_members"] == 3
+    assert "--frozen --head-members 3" in (out / "MODEL_CARD.md").read_text()
+    clf = QuoteClassifier.load(out)
+    head = clf.model.heads["us_presence"]
+    assert isinstance(head, HeadEnsemble) and len(head.members) == 3
+    pooled = clf.embed([ClassifyInput("US forces must leave"), ClassifyInput("We welcome them")])
+    with torch.no_grad():
+        each = torch.stack([m(pooled) for m in head.members])
+        # members were trained from different seeds, so they disagree ...
+        assert not torch.allclose(each[0], each[1])
+        # ... and the ensemble's logits are their mean
+        assert torch.allclose(head(pooled), each.mean(0), atol=1e-6)
+    again = QuoteClassifier.load(out)
+    items = [ClassifyInput("US forces must leave", "He said US forces must leave.")]
+    assert clf.predict(items)[0]["militias"].probs == again.predict(items)[0]["militias"].probs
+
+
+def test_head_members_need_the_frozen_recipe(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="head_members"):
+        TrainArgs(output_dir=tmp_path, lora=True, head_members=2)
+    with pytest.raises(ConfigError, match="head_members"):
+        TrainArgs(output_dir=tmp_path, lora=False, head_members=0)
