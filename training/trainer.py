@@ -178,11 +178,40 @@ def _fit_heads(
     if progress:
         progress("embed", 2, 2)
     gold = {t: _label_tensor(rows, t, labels) for t, labels in tasks.items()}
+    model.heads.train()
+    model.dropout.train()
+    # The heads' matrices are tiny: extra threads only add synchronisation (and
+    # stall badly when the cores are shared), so this loop runs on one thread.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        _fit_members(
+            model,
+            features=(with_ctx, without_ctx),
+            gold=gold,
+            tasks=tasks,
+            args=args,
+            progress=progress,
+        )
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _fit_members(
+    model: StanceModel,
+    *,
+    features: tuple[torch.Tensor, torch.Tensor],
+    gold: dict[str, torch.Tensor],
+    tasks: dict[str, list[str]],
+    args: TrainArgs,
+    progress: ProgressFn | None,
+) -> None:
+    """The head-training loop of :func:`_fit_heads`, one member of each task's heads at a time."""
+    with_ctx, without_ctx = features
+    n = len(with_ctx)
     loss_fn = torch.nn.CrossEntropyLoss()
     epochs = args.head_epochs
     members = args.head_members
-    model.heads.train()
-    model.dropout.train()
     for member in range(members):
         # Each member of an ensemble sees its own order and context-dropout draws
         # (seed + member) and has its own optimiser; with one member this is
@@ -197,13 +226,13 @@ def _fit_heads(
         )
         gen = torch.Generator().manual_seed(args.seed + member)
         for epoch in range(epochs):
-            drop = torch.rand(len(rows), generator=gen) < args.context_dropout
+            drop = torch.rand(n, generator=gen) < args.context_dropout
             pooled = torch.where(drop.unsqueeze(1), without_ctx, with_ctx)
-            order = torch.randperm(len(rows), generator=gen)
-            for start in range(0, len(rows), args.batch_size):
+            order = torch.randperm(n, generator=gen)
+            for start in range(0, n, args.batch_size):
                 idx = order[start : start + args.batch_size]
-                features = model.dropout(pooled[idx])
-                loss = sum(loss_fn(heads[t](features), gold[t][idx]) for t in tasks)
+                batch = model.dropout(pooled[idx])
+                loss = sum(loss_fn(heads[t](batch), gold[t][idx]) for t in tasks)
                 optimizer.zero_grad()
                 loss.backward()
                 optimizer.step()
