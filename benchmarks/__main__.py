@@ -127,6 +127,10 @@ def summary_table(res: dict[str, Any]) -> Table:
         s = res["stages"]
         parts = ", ".join(f"{k} {v:.0f}" for k, v in s["ms_per_article"].items())
         _row(table, "stage profile (ms/article)", parts)
+        comps = s.get("spacy_components_ms_per_article", {})
+        if comps:
+            parts = ", ".join(f"{k} {v:.0f}" for k, v in comps.items())
+            _row(table, "spaCy components (ms/article)", parts)
     if "throughput" in res:
         for name, run in res["throughput"]["runs"].items():
             if "error" in run:

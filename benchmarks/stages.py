@@ -35,6 +35,7 @@ def run(n_articles: int = 40, model_dir: str | Path | None = None) -> dict[str, 
     articles = list(iter_corpus(n_articles))
     pipeline.label(articles[0]["text"])  # warm up: lazy loads are not a stage
     spent: dict[str, float] = defaultdict(float)
+    components: dict[str, float] = defaultdict(float)
     n_quotes = 0
     for row in articles:
         t0 = time.perf_counter()
@@ -47,7 +48,9 @@ def run(n_articles: int = 40, model_dir: str | Path | None = None) -> dict[str, 
         for name, proc in nlp.pipeline:
             t0 = time.perf_counter()
             doc = proc(doc)
-            spent[GROUPS.get(name, "parse (spaCy)")] += time.perf_counter() - t0
+            took = time.perf_counter() - t0
+            spent[GROUPS.get(name, "parse (spaCy)")] += took
+            components[name] += took
         spans = list(doc.spans[QUOTES_KEY])
         n_quotes += len(spans)
         t0 = time.perf_counter()
@@ -60,6 +63,10 @@ def run(n_articles: int = 40, model_dir: str | Path | None = None) -> dict[str, 
         "quotes_per_article": n_quotes / n_articles,
         "ms_per_article": {k: 1000 * v / n_articles for k, v in spent.items()},
         "share": {k: v / total for k, v in spent.items()},
+        # each spaCy component on its own: which of them a faster parse would have to drop
+        "spacy_components_ms_per_article": {
+            k: 1000 * v / n_articles for k, v in components.items()
+        },
         "total_ms_per_article": 1000 * total / n_articles,
     }
 
