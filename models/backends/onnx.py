@@ -12,7 +12,9 @@ very same code, so labels and calibrated confidences mean the same thing.
 
 Exports are cached on disk, keyed by a fingerprint of the model directory, in
 ``$STANCEWIRE_CACHE_DIR`` (default ``~/.cache/stancewire``): the bundled model
-lives inside the installed package, which may be read-only.
+lives inside the installed package, which may be read-only. The int8 file's
+name carries a hash of the quantisation recipe (:func:`int8_file`), so a
+changed recipe never loads an int8 model quantised by an older one.
 """
 
 from __future__ import annotations
@@ -20,9 +22,10 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 import warnings
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -46,14 +49,99 @@ from stancewire.models.targets import Target, TargetsConfig
 logger = logging.getLogger(__name__)
 
 FP32_FILE = "model.onnx"
-INT8_FILE = "model.int8.onnx"
 OPSET = 17
+
+
+@dataclass(frozen=True)
+class Int8Recipe:
+    """How ``export_onnx`` quantises: ``quantize_dynamic`` settings and what stays fp32.
+
+    Attributes:
+        per_channel: one weight scale per output column rather than per matrix.
+        reduce_range: 7-bit weights, which the u8 x s8 kernels of CPUs without
+            VNNI need to avoid saturating their 16-bit accumulators.
+        fp32_heads: leave the task heads fp32. They are Gemm nodes, which ORT's
+            dynamic quantiser otherwise rewrites as MatMul + Add and quantises.
+        fp32_layers: encoder layers (0 the first, -1 the last, whatever the
+            depth) in which the ``fp32_parts`` weight MatMuls are not quantised.
+        fp32_parts: the sub-modules kept fp32 in those layers, named as in
+            Hugging Face BERT-style encoders (``intermediate/dense`` is the FFN's
+            first matrix, ``output/dense`` its second; ``attention/output/dense``
+            is a different module).
+    """
+
+    per_channel: bool = True
+    reduce_range: bool = True
+    fp32_heads: bool = False
+    fp32_layers: tuple[int, ...] = ()
+    fp32_parts: tuple[str, ...] = ("output/dense",)
+
+
+# The shipped recipe: every weight MatMul quantised (the heads' Gemms too), int8
+# weights with per-channel scales and 7-bit range. Measured on the default model
+# (stancewire eval --mode oracle --backend onnx beside the default backend; the
+# model stage in benchmarks/model_stage.py): F_avg within 1 point of fp32 on
+# extraction_dev (+0.4 / +0.4) and real_quotes_dev (-0.5 / +2.8); on an idle
+# 2-core machine int8 ran 6.7 ms/quote against 15.5 for ONNX fp32 (2.3x) and 17.9
+# for batched torch fp32 (2.7x). Per-tensor scales lost 7-18 points. A sweep of
+# partial recipes (first or last layer, FFN, Q/K/V or attention output kept fp32;
+# heads fp32) found none clearly better: the best, layer 0's FFN output and the
+# heads kept fp32 (``Int8Recipe(fp32_heads=True, fp32_layers=(0,))``), lost 0.2
+# instead of 0.5 points on the worse dev set at 2.0x instead of 2.1x ONNX fp32,
+# and did worse on the seed quotes.
+INT8_RECIPE = Int8Recipe()
 
 
 def cache_root() -> Path:
     """Where exported ONNX models are kept (``$STANCEWIRE_CACHE_DIR`` or ``~/.cache``)."""
     env = os.environ.get("STANCEWIRE_CACHE_DIR")
     return Path(env) if env else Path.home() / ".cache" / "stancewire"
+
+
+def int8_file(recipe: Int8Recipe | None = None) -> str:
+    """Name of the int8 export: a hash of the recipe and the quantiser's version in it.
+
+    Why: exports are cached, so a recipe change (or a new onnxruntime, whose
+    quantiser may write a different graph) must not pick up an older int8 file.
+    """
+    import onnxruntime
+
+    recipe = recipe or INT8_RECIPE
+    key = hashlib.sha256(f"{recipe!r} onnxruntime {onnxruntime.__version__}".encode())
+    return f"model.int8-{key.hexdigest()[:12]}.onnx"
+
+
+_LAYER_MATMUL = re.compile(r"/layer\.(\d+)/(.+)/MatMul$")
+
+
+def fp32_matmuls(model: Any, recipe: Int8Recipe | None = None) -> list[str]:
+    """Nodes of an fp32 ONNX graph that ``recipe`` keeps fp32 (``nodes_to_exclude``).
+
+    Derived from the exporter's node names (``/encoder/encoder/layer.0/output/dense/MatMul``
+    for BERT-style encoders), so it holds for any depth; an encoder whose layers are
+    named otherwise gets no layer kept (every encoder MatMul quantised), with a warning.
+    A head's Gemm is named as ORT's quantiser renames it (``<gemm>_MatMul``).
+    """
+    recipe = recipe or INT8_RECIPE
+    weights = {t.name for t in model.graph.initializer}
+    heads: list[str] = []
+    found: dict[str, tuple[int, str]] = {}
+    for node in model.graph.node:
+        if len(node.input) < 2 or node.input[1] not in weights:
+            continue
+        match = _LAYER_MATMUL.search(node.name)
+        if node.op_type == "MatMul" and match:
+            found[node.name] = (int(match.group(1)), match.group(2))
+        elif node.op_type == "Gemm" and recipe.fp32_heads:
+            heads.append(f"{node.name}_MatMul")
+    if not found and recipe.fp32_layers and recipe.fp32_parts:
+        logger.warning("no encoder layers recognised in the ONNX graph: all MatMuls quantised")
+    layers = sorted({layer for layer, _ in found.values()})
+    keep = {layers[i] for i in recipe.fp32_layers if -len(layers) <= i < len(layers)}
+    kept = [
+        name for name, (layer, part) in found.items() if layer in keep and part in recipe.fp32_parts
+    ]
+    return kept + heads
 
 
 def model_fingerprint(model_dir: Path) -> str:
@@ -84,8 +172,9 @@ def export_onnx(model_dir: str | Path, out_dir: str | Path, *, quantize: bool = 
 
     Args:
         model_dir: a directory written by ``QuoteClassifier.save``.
-        out_dir: where ``model.onnx`` (and ``model.int8.onnx``) go.
-        quantize: also write the dynamically quantised int8 model and return it.
+        out_dir: where ``model.onnx`` (and the int8 file, :func:`int8_file`) go.
+        quantize: also write the dynamically quantised int8 model (:data:`INT8_RECIPE`)
+            and return it.
     """
     clf = QuoteClassifier.load(model_dir)
     out = Path(out_dir)
@@ -112,20 +201,21 @@ def export_onnx(model_dir: str | Path, out_dir: str | Path, *, quantize: bool = 
         )
     if not quantize:
         return fp32
+    import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    int8 = out / INT8_FILE
-    # Only the encoder's MatMuls are quantised (the small task heads stay fp32), with
-    # per-channel scales and 7-bit range: of the variants measured by
-    # benchmarks/model_stage.py this one kept F_avg closest to fp32 (within a point).
-    # ORT's shape pre-processing fails on BERT's dynamic mask shapes, so it is skipped.
+    recipe = INT8_RECIPE
+    int8 = out / int8_file(recipe)
+    # ORT's shape pre-processing fails on BERT's dynamic mask shapes, so it is skipped
+    # (and its advice to run it, logged once per call, is expected).
     quantize_dynamic(
         str(fp32),
         str(int8),
         weight_type=QuantType.QInt8,
         op_types_to_quantize=["MatMul"],
-        per_channel=True,
-        reduce_range=True,
+        per_channel=recipe.per_channel,
+        reduce_range=recipe.reduce_range,
+        nodes_to_exclude=fp32_matmuls(onnx.load(str(fp32)), recipe),
     )
     return int8
 
@@ -172,7 +262,7 @@ class OnnxQuoteClassifier(QuoteClassifier):
         config = ModelConfig.load(model_dir / CONFIG_FILE)
         where = Path(cache_dir) if cache_dir else cache_root()
         out = where / "onnx" / model_fingerprint(model_dir)
-        target = out / (INT8_FILE if quantize else FP32_FILE)
+        target = out / (int8_file() if quantize else FP32_FILE)
         if not target.is_file():
             logger.info("exporting %s to ONNX in %s", model_dir, out)
             export_onnx(model_dir, out, quantize=quantize)
