@@ -123,6 +123,15 @@ def label_cmd(
             "at $RAY_ADDRESS."
         ),
     ] = "local",
+    parse_processes: Annotated[
+        int,
+        Opt(
+            help="Processes that parse articles in pieces for each worker while it runs the "
+            "model; 0 parses in the worker. Pays with a fast model (--backend onnx) and "
+            "--workers 1.",
+            min=0,
+        ),
+    ] = 0,
     resume: Annotated[
         bool,
         Opt(
@@ -180,6 +189,8 @@ def label_cmd(
         options["nli_model"] = nli_model
     if targets_file is not None:
         options["targets_file"] = str(targets_file)
+    if parse_processes:
+        options["parse_processes"] = parse_processes
     job = BatchJob(
         inputs=inputs,
         output=output,
@@ -736,6 +747,13 @@ def serve_cmd(
     nli_model: Annotated[
         str | None, Opt(help="NLI model (hub name or path) for --backend nli.")
     ] = None,
+    parse_processes: Annotated[
+        int | None,
+        Opt(
+            help="Processes that parse each article in pieces, so one request uses several "
+            "cores (default: $STANCEWIRE_PARSE_PROCESSES or 0, in-process)."
+        ),
+    ] = None,
 ) -> None:
     """Serve the HTTP API and the review page (FastAPI on uvicorn).
 
@@ -763,6 +781,7 @@ def serve_cmd(
         "log_level": log_level.lower() if log_level else None,
         "backend": backend,
         "nli_model": nli_model,
+        "parse_processes": parse_processes,
     }
     overrides = {k: v for k, v in flags.items() if v is not None}
     try:

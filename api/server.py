@@ -125,6 +125,7 @@ class Runtime:
         self.service: LabelService | None = None
         self.failed = False
         self._load_task: asyncio.Task[None] | None = None
+        self._loaded: StancePipeline | None = None  # built here, so stopped here
 
     def _default_loader(self) -> StancePipeline:
         return load_pipeline(
@@ -133,6 +134,7 @@ class Runtime:
             nli_model=self.settings.nli_model,
             max_chars=self.settings.max_article_chars,
             batch_size=self.settings.max_batch,
+            parse_processes=self.settings.parse_processes,
         )
 
     async def _activate(self, pipeline: StancePipeline) -> None:
@@ -145,6 +147,7 @@ class Runtime:
     async def _load(self) -> None:
         try:
             pipeline = await asyncio.to_thread(self._loader)
+            self._loaded = pipeline
             await self._activate(pipeline)
         except asyncio.CancelledError:
             raise
@@ -167,6 +170,9 @@ class Runtime:
             if self.service is not None:
                 await self.service.stop()
                 self.service = None
+            if self._loaded is not None:
+                await asyncio.to_thread(self._loaded.close)
+                self._loaded = None
             self.metrics.ready.set(0)
 
 

@@ -40,6 +40,14 @@ class Settings(BaseSettings):
         le=64,
         description="uvicorn worker processes; each loads its own copy of the model.",
     )
+    parse_processes: int = Field(
+        0,
+        ge=0,
+        le=64,
+        description="Parse each article in this many helper processes, cut at paragraph "
+        "boundaries, so one request uses more than one core; 0 parses in the worker itself. "
+        "Per uvicorn worker: keep workers x parse processes at or below the cores.",
+    )
     log_level: Literal["critical", "error", "warning", "info", "debug"] = Field(
         "info", description="uvicorn and stancewire log level."
     )

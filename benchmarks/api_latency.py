@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import httpx
@@ -29,6 +30,14 @@ MODES = {
     "unbatched": {"STANCEWIRE_MAX_BATCH": "1"},
     # the same server on the fast backend: the model stage is most of a request's time
     "micro-batched, onnx int8": {"STANCEWIRE_MAX_BATCH": "8", "STANCEWIRE_BACKEND": "onnx"},
+    # each article's parse cut into pieces over 2 helper processes (ParsePool): the parse
+    # is most of what is left, and in-process it runs on one core
+    "micro-batched, parse pool 2": {"STANCEWIRE_MAX_BATCH": "8", "STANCEWIRE_PARSE_PROCESSES": "2"},
+    "micro-batched, onnx int8, parse pool 2": {
+        "STANCEWIRE_MAX_BATCH": "8",
+        "STANCEWIRE_BACKEND": "onnx",
+        "STANCEWIRE_PARSE_PROCESSES": "2",
+    },
 }
 
 
@@ -123,11 +132,13 @@ def run(
     seconds: float = 20.0,
     concurrency: tuple[int, ...] = CONCURRENCY,
     route: str = "/v1/label",
+    only: Sequence[str] | None = None,
 ) -> dict[str, Any]:
-    """Latency and throughput at each concurrency, per batching mode, plus peak memory.
+    """Latency and throughput at each concurrency, per server mode, plus peak memory.
 
     ``route`` is ``/v1/label`` (one ~800-word article per request) or
-    ``/v1/classify`` (one quote per request: the model stage alone).
+    ``/v1/classify`` (one quote per request: the model stage alone). ``only``
+    runs just the named modes.
     """
     article = next(iter_corpus(1))
     if route == "/v1/classify":
@@ -139,6 +150,11 @@ def run(
     else:
         body = {"id": article["id"], "text": article["text"]}
         modes = MODES
+    if only:
+        unknown = set(only) - set(modes)
+        if unknown:
+            raise ValueError(f"unknown mode(s) {sorted(unknown)}; known: {list(modes)}")
+        modes = {k: v for k, v in modes.items() if k in only}
     results: dict[str, Any] = {"seconds_per_level": seconds, "route": route, "modes": {}}
     for mode, env in modes.items():
         proc, base = start_server(env)
@@ -160,4 +176,4 @@ if __name__ == "__main__":
 
     seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 20.0
     route = sys.argv[2] if len(sys.argv) > 2 else "/v1/label"
-    sys.stdout.write(json.dumps(run(seconds, route=route), indent=2))
+    sys.stdout.write(json.dumps(run(seconds, route=route, only=sys.argv[3:]), indent=2))

@@ -23,6 +23,8 @@ CONFIGS: dict[str, list[str]] = {
     "1 process, torch fp32": ["--workers", "1"],
     "2 workers, torch fp32": ["--workers", "2"],
     "2 workers, onnx int8": ["--workers", "2", "--backend", "onnx"],
+    # one model, its articles parsed in pieces by 2 helper processes (ParsePool)
+    "1 process + parse pool 2, onnx int8": ["--parse-processes", "2", "--backend", "onnx"],
 }
 
 
@@ -60,4 +62,6 @@ def run(n_articles: int = 400, configs: dict[str, list[str]] | None = None) -> d
 
 
 if __name__ == "__main__":
-    sys.stdout.write(json.dumps(run(int(sys.argv[1]) if len(sys.argv) > 1 else 400), indent=2))
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 400
+    only = {k: v for k, v in CONFIGS.items() if k in sys.argv[2:]} or None  # names, or all
+    sys.stdout.write(json.dumps(run(n, only), indent=2))

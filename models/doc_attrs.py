@@ -68,6 +68,10 @@ def register_extensions() -> None:
     if not Doc.has_extension("sw_paragraphs"):
         # list of (start_char, end_char) of paragraphs in doc.text
         Doc.set_extension("sw_paragraphs", default=None)
+    if not Doc.has_extension("sw_first_paragraph"):
+        # index in the article of the Doc's first paragraph: not 0 when a parse pool
+        # parses an article in pieces (stancewire.models.parse_pool)
+        Doc.set_extension("sw_first_paragraph", default=0)
 
 
 register_extensions()

@@ -223,6 +223,10 @@ class LocalEngine:
                 _terminate_workers(self._pool)  # Ctrl-C or an error: do not finish chunks
             self._pool.shutdown(wait=exc_type is None, cancel_futures=True)
             self._pool = None
+        if self._pipeline is not None and self._pipeline is not self._given:
+            close = getattr(self._pipeline, "close", None)
+            if close is not None:
+                close()  # a parse pool's processes (--parse-processes)
         self._pipeline = None
 
     def map(self, chunks: Iterable[list[Item]]) -> Iterator[list[Outcome]]:

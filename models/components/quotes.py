@@ -253,7 +253,8 @@ class ParagraphSegmenter:
                 # only an opening paragraph carries a dateline ("NATO — which ..."
                 # further down is a subject, not a place line)
                 head = text[start : min(end, start + _DATELINE_MAX)]
-                cut = dateline_end(head) if k < DATELINE_PARAGRAPHS else 0
+                first = k + doc._.sw_first_paragraph < DATELINE_PARAGRAPHS
+                cut = dateline_end(head) if first else 0
                 if cut and start + cut < end:
                     body = doc.char_span(start + cut, start + cut + 1, alignment_mode="expand")
                     if body is not None and body.start > 0:

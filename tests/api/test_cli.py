@@ -52,6 +52,22 @@ def test_cli_label_with_tiny_model_records_bad_articles(
     assert "2 failed" in result.output
 
 
+def test_cli_label_parse_processes_gives_the_same_records(
+    tmp_path: Path, tiny_model_dir: Path
+) -> None:
+    outs = []
+    for flags in ([], ["--parse-processes", "2"]):
+        out = tmp_path / f"out{len(outs)}.jsonl"
+        args = ["label", str(ROOT / "seeds"), "-o", str(out), "-m", str(tiny_model_dir), *flags]
+        result = runner.invoke(app, [*args, "--quiet"])
+        assert result.exit_code == 0, result.output
+        outs.append([json.loads(line) for line in out.read_text().splitlines()])
+    assert len(outs[0]) == 5 and sum(len(r["quotes"]) for r in outs[0]) >= 40
+    assert outs[1] == outs[0]
+    bad = runner.invoke(app, ["label", str(SEED), "--parse-processes", "-1"])
+    assert bad.exit_code == 2
+
+
 def test_cli_classify_with_tiny_model(tmp_path: Path, tiny_model_dir: Path) -> None:
     quotes = tmp_path / "q.jsonl"
     quotes.write_text(

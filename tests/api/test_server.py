@@ -474,6 +474,32 @@ def test_not_ready_while_the_model_loads_then_ready(tiny_pipeline: StancePipelin
         assert c.post("/v1/label", json={"text": ARTICLE}).status_code == 200
 
 
+def test_parse_processes_setting_builds_a_pool_that_shutdown_stops(tiny_model_dir: Path) -> None:
+    app = create_app(make_settings(model_dir=tiny_model_dir, parse_processes=1))
+    with TestClient(app) as c:
+        wait_until(lambda: c.get("/readyz").status_code == 200)
+        pipeline = app.state.runtime.service.pipeline
+        pool = pipeline.parse_pool
+        assert pool is not None and pool.processes == 1
+        (pid,) = pool._executor._processes
+        response = c.post("/v1/label", json={"text": ARTICLE})
+        assert response.status_code == 200 and response.json()["quotes"]
+    assert pipeline.parse_pool is None and pool._executor is None  # stopped with the app
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+
+
+def test_a_pipeline_handed_to_the_app_is_not_closed_by_it(tiny_pipeline: StancePipeline) -> None:
+    closed = []
+    tiny_pipeline.close, original = (lambda: closed.append(True)), tiny_pipeline.close
+    try:
+        with serve(tiny_pipeline) as c:
+            assert c.get("/readyz").status_code == 200
+        assert closed == []
+    finally:
+        tiny_pipeline.close = original
+
+
 def test_failed_model_load_fails_health(tmp_path: Path) -> None:
     app = create_app(make_settings(model_dir=tmp_path / "no-model"))
     with TestClient(app) as c:
