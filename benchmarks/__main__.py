@@ -88,6 +88,12 @@ def summary_table(res: dict[str, Any]) -> Table:
             f"{m['naive']['ms_per_quote']:.1f} ms/quote",
         )
         _row(table, "model: batched torch fp32", f"{m['batched']['ms_per_quote']:.1f} ms/quote")
+        if "batched_64" in m:
+            _row(
+                table,
+                "model: batched torch fp32, batch 64 (before)",
+                f"{m['batched_64']['ms_per_quote']:.1f} ms/quote",
+            )
         _row(table, "model: onnx int8", f"{m['onnx_int8']['ms_per_quote']:.1f} ms/quote")
         _row(
             table,

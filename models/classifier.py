@@ -29,7 +29,7 @@ import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from stancewire.models.backends.base import ModelInfo
+from stancewire.models.backends.base import INFERENCE_BATCH, ModelInfo
 from stancewire.models.doc_attrs import Scored
 from stancewire.models.errors import ModelLoadError
 
@@ -262,7 +262,9 @@ class QuoteClassifier:
         return self.tokenizer.pad(encoded, padding=True, return_tensors="pt")
 
     @torch.inference_mode()
-    def embed(self, items: Sequence[ClassifyInput], *, batch_size: int = 64) -> torch.Tensor:
+    def embed(
+        self, items: Sequence[ClassifyInput], *, batch_size: int = INFERENCE_BATCH
+    ) -> torch.Tensor:
         """Pooled encoder embeddings ``(n, width)``, computed in length-sorted batches.
 
         Sorting by length keeps padding, and so wasted compute, small.
@@ -276,13 +278,13 @@ class QuoteClassifier:
 
     @torch.inference_mode()
     def logits(
-        self, items: Sequence[ClassifyInput], *, batch_size: int = 64
+        self, items: Sequence[ClassifyInput], *, batch_size: int = INFERENCE_BATCH
     ) -> dict[str, torch.Tensor]:
         """Raw logits per task for all items."""
         return self.model.classify(self.embed(items, batch_size=batch_size))
 
     def predict(
-        self, items: Sequence[ClassifyInput], *, batch_size: int = 64
+        self, items: Sequence[ClassifyInput], *, batch_size: int = INFERENCE_BATCH
     ) -> list[dict[str, Scored]]:
         """Calibrated label and probabilities for every task of every item."""
         if not items:

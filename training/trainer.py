@@ -37,6 +37,14 @@ from stancewire.training.model_card import write_model_card
 
 logger = logging.getLogger(__name__)
 
+FEATURE_BATCH = 64
+"""Quotes per encoder call for the frozen features and the calibration logits.
+
+Kept at 64, the size the bundled model was trained with, so ``stancewire train``
+still reproduces its heads bit for bit; labelling uses ``INFERENCE_BATCH``
+(padding changes features only in the last float bits).
+"""
+
 ProgressFn = Callable[[str, int, int], None]
 
 
@@ -171,10 +179,12 @@ def _fit_heads(
     model = clf.model
     if progress:
         progress("embed", 0, 2)
-    with_ctx = clf.embed(_inputs(rows)).clone()
+    with_ctx = clf.embed(_inputs(rows), batch_size=FEATURE_BATCH).clone()
     if progress:
         progress("embed", 1, 2)
-    without_ctx = clf.embed([ClassifyInput(r.quote) for r in rows]).clone()
+    without_ctx = clf.embed(
+        [ClassifyInput(r.quote) for r in rows], batch_size=FEATURE_BATCH
+    ).clone()
     if progress:
         progress("embed", 2, 2)
     gold = {t: _label_tensor(rows, t, labels) for t, labels in tasks.items()}
@@ -301,7 +311,7 @@ def train(args: TrainArgs, *, progress: ProgressFn | None = None) -> Path:
         _fit_heads(clf, train_rows, tasks, args, progress)
     model.eval()
 
-    held_logits = clf.logits(_inputs(held_rows))
+    held_logits = clf.logits(_inputs(held_rows), batch_size=FEATURE_BATCH)
     metrics: dict[str, Any] = {"heldout": evaluate_logits(held_logits, held_rows, tasks)}
     calibration: dict[str, dict[str, float]] = {}
     for task, labels in tasks.items():

@@ -33,6 +33,7 @@ import numpy as np
 import torch
 
 from stancewire.models.backends import ModelInfo
+from stancewire.models.backends.base import INFERENCE_BATCH
 from stancewire.models.backends.finetuned import DEFAULT_MODEL_DIR, check_requested_targets
 from stancewire.models.backends.registry import register_backend
 from stancewire.models.classifier import (
@@ -80,15 +81,16 @@ class Int8Recipe:
 # The shipped recipe: every weight MatMul quantised (the heads' Gemms too), int8
 # weights with per-channel scales and 7-bit range. Measured on the default model
 # (stancewire eval --mode oracle --backend onnx beside the default backend; the
-# model stage in benchmarks/model_stage.py): F_avg within 1 point of fp32 on
-# extraction_dev (+0.4 / +0.4) and real_quotes_dev (-0.5 / +2.8); on an idle
-# 2-core machine int8 ran 6.7 ms/quote against 15.5 for ONNX fp32 (2.3x) and 17.9
-# for batched torch fp32 (2.7x). Per-tensor scales lost 7-18 points. A sweep of
-# partial recipes (first or last layer, FFN, Q/K/V or attention output kept fp32;
-# heads fp32) found none clearly better: the best, layer 0's FFN output and the
-# heads kept fp32 (``Int8Recipe(fp32_heads=True, fp32_layers=(0,))``), lost 0.2
-# instead of 0.5 points on the worse dev set at 2.0x instead of 2.1x ONNX fp32,
-# and did worse on the seed quotes.
+# model stage in benchmarks/model_stage.py), at INFERENCE_BATCH = 16: F_avg within
+# 1 point of fp32 on real_quotes_dev (-0.6 / +0.4) and extraction_dev (-0.9 / -0.5);
+# 4.9 ms/quote against 11.5 for batched torch fp32 on an idle 2-core machine
+# (2.3x). Activation scales are dynamic, per batch, so a near-tie can depend on
+# which quotes share a batch. Per-tensor weight scales lost 7-18 points. A sweep
+# of partial recipes (first or last layer, FFN, Q/K/V or attention output kept
+# fp32; heads fp32) found none clearly better: the best, layer 0's FFN output and
+# the heads kept fp32 (``Int8Recipe(fp32_heads=True, fp32_layers=(0,))``), lost
+# 0.2 instead of 0.5 points on the worse dev set at 2.0x instead of 2.1x ONNX
+# fp32, and did worse on the seed quotes.
 INT8_RECIPE = Int8Recipe()
 
 
@@ -284,11 +286,13 @@ class OnnxQuoteClassifier(QuoteClassifier):
         details = info.details | {"runtime": "onnxruntime", "int8": self.quantized}
         return replace(info, details=details)
 
-    def embed(self, items: Sequence[ClassifyInput], *, batch_size: int = 64) -> torch.Tensor:
+    def embed(
+        self, items: Sequence[ClassifyInput], *, batch_size: int = INFERENCE_BATCH
+    ) -> torch.Tensor:
         raise NotImplementedError("the ONNX graph ends in the task heads; use logits()")
 
     def logits(
-        self, items: Sequence[ClassifyInput], *, batch_size: int = 64
+        self, items: Sequence[ClassifyInput], *, batch_size: int = INFERENCE_BATCH
     ) -> dict[str, torch.Tensor]:
         """Logits per task, in length-sorted batches like the torch path."""
         tasks = list(self.tasks)
