@@ -21,7 +21,7 @@ from typing import Any
 
 from stancewire.eval.scorer import score_labels
 from stancewire.models.classifier import ClassifyInput, QuoteClassifier
-from stancewire.models.clean import clean_article
+from stancewire.models.clean import CleanText, clean_article
 
 # A sentence ends after . ! ? (and a closing quote mark), at a line break, or
 # at an HTML tag: gold article text is the article as given, and some
@@ -63,7 +63,12 @@ def sentence_context(text: str, quote: str, *, max_chars: int = 600) -> str | No
 
 
 def clean_quote_and_context(
-    text: str, quote: str, *, start: int | None = None, end: int | None = None
+    text: str,
+    quote: str,
+    *,
+    start: int | None = None,
+    end: int | None = None,
+    clean: CleanText | None = None,
 ) -> tuple[str, str | None]:
     """The quote and its sentence as the pipeline would read them from ``text``.
 
@@ -72,7 +77,8 @@ def clean_quote_and_context(
     so the gold quote is located in the raw text, mapped into the clean text,
     and its sentence taken there: ``&ldquo;`` is a quote mark, ``</p><p>`` a
     paragraph break. Falls back to the raw text when the quote sits in
-    something the cleaner drops.
+    something the cleaner drops. ``clean`` is ``clean_article(text)`` when the
+    caller has it already (one article, many quotes).
 
     Returns:
         ``(quote, context)``; context is None when the quote is not in ``text``.
@@ -82,7 +88,7 @@ def clean_quote_and_context(
         at, quote = start, text[start:end]
     if at < 0:
         return quote, None
-    clean = clean_article(text)
+    clean = clean or clean_article(text)
     lo = bisect_left(clean.to_raw, at, 0, len(clean.text))
     hi = bisect_left(clean.to_raw, at + len(quote), lo, len(clean.text))
     if hi > lo and clean.text[lo:hi].strip():
@@ -123,9 +129,10 @@ def oracle_items(rows: list[dict[str, Any]]) -> list[OracleItem]:
     items: list[OracleItem] = []
     for i, row in enumerate(rows):
         if "quotes" in row:
+            clean = clean_article(row["text"])
             for q in row["quotes"]:
                 quote, context = clean_quote_and_context(
-                    row["text"], q["text"], start=q.get("start"), end=q.get("end")
+                    row["text"], q["text"], start=q.get("start"), end=q.get("end"), clean=clean
                 )
                 items.append(
                     OracleItem(str(row["id"]), q, ClassifyInput(quote, context), q.get("speaker"))

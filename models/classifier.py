@@ -143,14 +143,11 @@ class StanceModel(nn.Module):
         self.dropout = nn.Dropout(dropout)
 
         def head(n_labels: int) -> nn.Module:
-            if head_members <= 1:
-                return make_head(width, n_labels, hidden=head_hidden, dropout=dropout)
-            return HeadEnsemble(
-                [
-                    make_head(width, n_labels, hidden=head_hidden, dropout=dropout)
-                    for _ in range(head_members)
-                ]
-            )
+            members = [
+                make_head(width, n_labels, hidden=head_hidden, dropout=dropout)
+                for _ in range(max(1, head_members))
+            ]
+            return members[0] if len(members) == 1 else HeadEnsemble(members)
 
         self.heads = nn.ModuleDict({t: head(len(labels)) for t, labels in tasks.items()})
 

@@ -224,9 +224,7 @@ class LocalEngine:
             self._pool.shutdown(wait=exc_type is None, cancel_futures=True)
             self._pool = None
         if self._pipeline is not None and self._pipeline is not self._given:
-            close = getattr(self._pipeline, "close", None)
-            if close is not None:
-                close()  # a parse pool's processes (--parse-processes)
+            self._pipeline.close()  # a parse pool's processes (--parse-processes)
         self._pipeline = None
 
     def map(self, chunks: Iterable[list[Item]]) -> Iterator[list[Outcome]]:
