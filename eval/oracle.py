@@ -1,7 +1,7 @@
 """Oracle-quote evaluation: the classifier alone, on gold quotes.
 
 Extraction errors cannot count here: every gold quote is classified with its
-context, and its predicted labels are compared with the gold labels
+context and its gold speaker, and its predicted labels are compared with the gold labels
 (:func:`stancewire.eval.scorer.score_labels`). Two gold shapes are read:
 
 - article files (ANNOTATION.md section 6): each quote's context is the
@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from stancewire.eval.scorer import score_labels
-from stancewire.models.classifier import ClassifyInput, QuoteClassifier
+from stancewire.models.classifier import ClassifyInput, QuoteClassifier, speaker_text
 from stancewire.models.clean import CleanText, clean_article
 
 # A sentence ends after . ! ? (and a closing quote mark), at a line break, or
@@ -105,7 +105,8 @@ class OracleItem:
     Attributes:
         unit: The bootstrap unit it belongs to (article id, or the row id for quote-style gold).
         gold: The gold quote (at least ``stance`` and ``sentiment``).
-        input: What the classifier reads: the quote and its context.
+        input: What the classifier reads: the quote, its context and the gold
+            speaker (name and affiliation), as the pipeline gives its own.
         speaker: The gold speaker, for the report.
     """
 
@@ -134,8 +135,11 @@ def oracle_items(rows: list[dict[str, Any]]) -> list[OracleItem]:
                 quote, context = clean_quote_and_context(
                     row["text"], q["text"], start=q.get("start"), end=q.get("end"), clean=clean
                 )
+                who = speaker_text(q.get("speaker"), q.get("affiliation"))
                 items.append(
-                    OracleItem(str(row["id"]), q, ClassifyInput(quote, context), q.get("speaker"))
+                    OracleItem(
+                        str(row["id"]), q, ClassifyInput(quote, context, who), q.get("speaker")
+                    )
                 )
         elif "quote" in row:
             gold = {"text": row["quote"], "stance": row["stance"], "sentiment": row["sentiment"]}
@@ -143,7 +147,11 @@ def oracle_items(rows: list[dict[str, Any]]) -> list[OracleItem]:
                 OracleItem(
                     str(row.get("id", f"row-{i}")),
                     gold,
-                    ClassifyInput(row["quote"], row.get("context")),
+                    ClassifyInput(
+                        row["quote"],
+                        row.get("context"),
+                        speaker_text(row.get("speaker"), row.get("affiliation")),
+                    ),
                     row.get("speaker"),
                 )
             )

@@ -74,6 +74,9 @@ class ModelConfig:
             Members are trained from different seeds on the same frozen
             features; averaging them costs nothing beside the encoder pass and
             removes most of the seed-to-seed spread of a single head.
+        speaker_input: whether the model reads who speaks (``ClassifyInput.speaker``,
+            written before the quote). False for models trained without it, which
+            then ignore a speaker they are given.
         version: model version string, reported in outputs and by the API.
         training: provenance (data hash, arguments, metrics), free-form.
     """
@@ -85,6 +88,7 @@ class ModelConfig:
     lora: bool = True
     head_hidden: int = 0
     head_members: int = 1
+    speaker_input: bool = False
     version: str = "0.0.0"
     training: dict[str, Any] = field(default_factory=dict)
 
@@ -171,17 +175,45 @@ class StanceModel(nn.Module):
 
 @dataclass(frozen=True)
 class ClassifyInput:
-    """A quote to classify, with the sentence or paragraph it sits in."""
+    """A quote to classify, with the sentence or paragraph it sits in and who said it.
+
+    Attributes:
+        text: the quote.
+        context: the sentence(s) around it, if known.
+        speaker: who said it, as the model reads it (:func:`speaker_text`), if known.
+    """
 
     text: str
     context: str | None = None
+    speaker: str | None = None
+
+
+def speaker_text(name: str | None, affiliation: str | None = None) -> str | None:
+    """The speaker as a model reads it: ``"Name (Affiliation)"``, or the name alone.
+
+    Why: in news the same words take a different stance from different sides
+    ("the resistance will respond" from a faction spokesman or from a US
+    general quoting it), and the side is often named only in an earlier
+    paragraph, out of the quote's context. The affiliation is left out when the
+    name already contains it (``Kataib Hezbollah`` speaking for Kataib Hezbollah).
+    """
+    name = (name or "").strip()
+    affiliation = (affiliation or "").strip()
+    if not name:
+        return affiliation or None
+    if affiliation and affiliation.casefold() not in name.casefold():
+        return f"{name} ({affiliation})"
+    return name
 
 
 def length_sorted_batches(items: Sequence[ClassifyInput], batch_size: int) -> list[list[int]]:
     """Indices of ``items`` in batches of similar length: little padding, little waste."""
-    order = sorted(
-        range(len(items)), key=lambda i: len(items[i].text) + len(items[i].context or "")
-    )
+
+    def size(i: int) -> int:
+        it = items[i]
+        return len(it.text) + len(it.context or "") + len(it.speaker or "")
+
+    order = sorted(range(len(items)), key=size)
     return [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
 
 
@@ -227,7 +259,11 @@ class QuoteClassifier:
             reference=self.source or "(in memory)",
             version=self.config.version,
             targets=tuple(self.targets),
-            details={"base_model": self.config.base_model, "lora": self.config.lora},
+            details={
+                "base_model": self.config.base_model,
+                "lora": self.config.lora,
+                "speaker_input": self.config.speaker_input,
+            },
         )
 
     @property
@@ -238,6 +274,16 @@ class QuoteClassifier:
     def targets(self) -> list[str]:
         return [t for t in self.config.tasks if t != "sentiment"]
 
+    def first_segment(self, item: ClassifyInput) -> str:
+        """The quote as the model reads it: ``"Speaker: quote"`` for a speaker-aware model.
+
+        The speaker goes with the quote rather than the context so that a model
+        still sees it when the context is missing or truncated.
+        """
+        if self.config.speaker_input and item.speaker:
+            return f"{item.speaker}: {item.text}"
+        return item.text
+
     def encode(self, items: Sequence[ClassifyInput]) -> dict[str, torch.Tensor]:
         """Tokenise (quote, context) pairs, or the quote alone when there is no context.
 
@@ -247,13 +293,15 @@ class QuoteClassifier:
         """
         encoded = [
             self.tokenizer(
-                it.text,
+                self.first_segment(it),
                 it.context,
                 truncation="longest_first",
                 max_length=self.config.max_length,
             )
             if it.context
-            else self.tokenizer(it.text, truncation=True, max_length=self.config.max_length)
+            else self.tokenizer(
+                self.first_segment(it), truncation=True, max_length=self.config.max_length
+            )
             for it in items
         ]
         return self.tokenizer.pad(encoded, padding=True, return_tensors="pt")

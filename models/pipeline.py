@@ -31,7 +31,7 @@ from spacy.tokens import Doc, Span
 
 from stancewire.models.backends import ModelInfo, StanceBackend, load_backend
 from stancewire.models.backends.finetuned import DEFAULT_MODEL_DIR
-from stancewire.models.classifier import ClassifyInput
+from stancewire.models.classifier import ClassifyInput, speaker_text
 from stancewire.models.clean import CleanText, clean_article
 from stancewire.models.doc_attrs import QUOTES_KEY, Scored, Speaker
 from stancewire.models.errors import (
@@ -81,6 +81,13 @@ def quote_context(span: Span, *, max_chars: int = CONTEXT_CHARS) -> str:
     # article for every quote (quadratic on long, quote-dense articles).
     text = doc[first.start : last.end].text.strip()
     return text[:max_chars]
+
+
+def classify_input(span: Span) -> ClassifyInput:
+    """What the classifier reads for a found quote: the quote, its sentence(s), its speaker."""
+    speaker: Speaker | None = span._.sw_speaker
+    who = speaker_text(visible(speaker.name), visible(speaker.affiliation)) if speaker else None
+    return ClassifyInput(span.text, quote_context(span), who)
 
 
 class StancePipeline:
@@ -140,7 +147,7 @@ class StancePipeline:
 
     @property
     def model_name(self) -> str:
-        """The ``model`` written in every output (``stancewire-0.1.0``, ``nli:NAME``...)."""
+        """The ``model`` written in every output (``stancewire-0.2.0``, ``nli:NAME``...)."""
         return self.model_info().name
 
     def label(
@@ -260,7 +267,7 @@ class StancePipeline:
         for p, doc in zip(prepared, parsed, strict=True):
             p.doc = doc
         spans = [span for p in prepared for span in p.doc.spans[QUOTES_KEY]]  # type: ignore[union-attr]
-        inputs = [ClassifyInput(span.text, quote_context(span)) for span in spans]
+        inputs = [classify_input(span) for span in spans]
         for span, scored in zip(spans, self.classifier.predict(inputs), strict=True):
             span._.sw_stance = {t: v for t, v in scored.items() if t != "sentiment"}
             span._.sw_sentiment = scored.get("sentiment")

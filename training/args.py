@@ -16,8 +16,9 @@ DATA_DIR = Path(__file__).with_name("data")
 class TrainArgs:
     """Settings for :func:`stancewire.training.trainer.train`.
 
-    The defaults reproduce the bundled model; every field is saved into the
-    model's ``model.json`` so a model always says how it was made.
+    ``stancewire train``'s defaults (``lora=False``, ``head_members=5``) reproduce
+    the bundled model; every field is saved into the model's ``model.json`` so a
+    model always says how it was made.
     """
 
     output_dir: Path = Path("models/artifacts/default")
@@ -40,9 +41,11 @@ class TrainArgs:
     lora_dropout: float = 0.1
     lora_layers: int | None = None
     context_dropout: float = 0.3
+    speaker_input: bool = True
+    speaker_dropout: float = 0.0
     holdout_fraction: float = 0.15
     limit: int | None = None
-    version: str = "0.1.0"
+    version: str = "0.2.0"
     threads: int = 2
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -56,6 +59,8 @@ class TrainArgs:
             raise ConfigError("holdout_fraction must be in (0, 0.5)")
         if not 0.0 <= self.context_dropout <= 1.0:
             raise ConfigError("context_dropout must be in [0, 1]")
+        if not 0.0 <= self.speaker_dropout <= 1.0:
+            raise ConfigError("speaker_dropout must be in [0, 1]")
         if self.lora_layers is not None and self.lora_layers < 1:
             raise ConfigError("lora_layers must be >= 1 (or None for every layer)")
         if self.head_members < 1:

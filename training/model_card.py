@@ -45,8 +45,18 @@ def render_model_card(
         if layers:
             mode += f" --lora-layers {layers}"
     members = int(config.get("head_members") or 1)
-    if members > 1:
+    if members > 1 or not config.get("lora"):
         mode += f" --head-members {members}"
+    speakers = bool(config.get("speaker_input"))
+    if not speakers:
+        mode += " --no-speakers"
+    elif args.get("speaker_dropout"):
+        mode += f" --speaker-dropout {args.get('speaker_dropout')}"
+    reads = (
+        "the speaker (name and affiliation) and the quote, paired with the quote's sentence"
+        if speakers
+        else "the quote paired with its sentence"
+    )
     lines = [
         f"# stancewire model {config.get('version')}",
         "",
@@ -60,7 +70,7 @@ def render_model_card(
         f"- One head per task (hidden width {config.get('head_hidden') or 'none: linear'}"
         + (f"; {members} members from different seeds, logits averaged" if members > 1 else "")
         + "); one encoder pass per quote for all labels.",
-        f"- Input: the quote paired with its sentence, at most {config.get('max_length')} tokens.",
+        f"- Input: {reads}, at most {config.get('max_length')} tokens.",
         "- Confidences are temperature-scaled on the held-out split: "
         + ", ".join(f"{k} T={v}" for k, v in config.get("temperatures", {}).items())
         + ".",
@@ -102,8 +112,16 @@ def render_model_card(
         "Iran-backed militias; English only.",
         "- Trained only on statements we wrote in wire-service style: real quotes score "
         "lower than the held-out split (see the README for the development-set numbers).",
-        "- Stance is read from the quote and its sentence; the model does not know the "
-        "speaker. Sarcasm, long multi-sentence quotes and quotes whose target is only "
+        (
+            "- Stance is read from the quote, its sentence and who speaks. The model leans "
+            "on the speaker's side: a statement against the usual line of its side (a "
+            "faction leader welcoming US advisers) is more often missed, and a wrong "
+            "attribution can move a label. "
+            if speakers
+            else "- Stance is read from the quote and its sentence; the model does not know "
+            "the speaker. "
+        )
+        + "Sarcasm, long multi-sentence quotes and quotes whose target is only "
         "implied by the wider article are its weakest cases.",
         "- Not for decisions about individuals.",
         "",

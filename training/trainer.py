@@ -28,6 +28,7 @@ from stancewire.models.classifier import (
     QuoteClassifier,
     StanceModel,
     load_encoder,
+    speaker_text,
 )
 from stancewire.models.schema import SENTIMENT_LABELS, STANCE_LABELS
 from stancewire.training.args import TrainArgs
@@ -61,8 +62,18 @@ def _label_tensor(rows: Sequence[Statement], task: str, labels: list[str]) -> to
     return torch.tensor([labels.index(r.stance[task]) for r in rows])
 
 
-def _inputs(rows: Sequence[Statement]) -> list[ClassifyInput]:
-    return [ClassifyInput(r.quote, r.context) for r in rows]
+def _inputs(
+    rows: Sequence[Statement], *, context: bool = True, speaker: bool = True
+) -> list[ClassifyInput]:
+    """Classifier inputs for statements, with or without their context and speaker."""
+    return [
+        ClassifyInput(
+            r.quote,
+            r.context if context else None,
+            speaker_text(r.speaker, r.affiliation) if speaker else None,
+        )
+        for r in rows
+    ]
 
 
 def _seed_everything(seed: int) -> None:
@@ -143,7 +154,11 @@ def _fit_lora(
             idx = order[start : start + args.batch_size]
             batch = [
                 ClassifyInput(
-                    rows[i].quote, None if rng.random() < args.context_dropout else rows[i].context
+                    rows[i].quote,
+                    None if rng.random() < args.context_dropout else rows[i].context,
+                    None
+                    if rng.random() < args.speaker_dropout
+                    else speaker_text(rows[i].speaker, rows[i].affiliation),
                 )
                 for i in idx
             ]
@@ -172,21 +187,26 @@ def _fit_heads(
 ) -> None:
     """Train the heads on cached embeddings of the frozen encoder.
 
-    Each statement is embedded twice, with and without its context, once; the
-    heads then train for many cheap epochs, sampling one of the two views per
-    statement per epoch (the same context dropout the fine-tune uses).
+    Each statement is embedded once per view it can be shown in: with and
+    without its context, and, for a speaker-aware model, with and without its
+    speaker. The heads then train for many cheap epochs, sampling one view per
+    statement per epoch (the same context and speaker dropout the fine-tune uses).
     """
     model = clf.model
+    speaker_views = (
+        (True, False)
+        if clf.config.speaker_input and args.speaker_dropout > 0
+        else (clf.config.speaker_input,)
+    )
+    wanted = [(c, s) for c in (True, False) for s in speaker_views]
+    views: dict[tuple[bool, bool], torch.Tensor] = {}
+    for done, (ctx, spk) in enumerate(wanted):
+        if progress:
+            progress("embed", done, len(wanted))
+        inputs = _inputs(rows, context=ctx, speaker=spk)
+        views[(ctx, spk)] = clf.embed(inputs, batch_size=FEATURE_BATCH).clone()
     if progress:
-        progress("embed", 0, 2)
-    with_ctx = clf.embed(_inputs(rows), batch_size=FEATURE_BATCH).clone()
-    if progress:
-        progress("embed", 1, 2)
-    without_ctx = clf.embed(
-        [ClassifyInput(r.quote) for r in rows], batch_size=FEATURE_BATCH
-    ).clone()
-    if progress:
-        progress("embed", 2, 2)
+        progress("embed", len(wanted), len(wanted))
     gold = {t: _label_tensor(rows, t, labels) for t, labels in tasks.items()}
     model.heads.train()
     model.dropout.train()
@@ -195,30 +215,46 @@ def _fit_heads(
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        _fit_members(
-            model,
-            features=(with_ctx, without_ctx),
-            gold=gold,
-            tasks=tasks,
-            args=args,
-            progress=progress,
-        )
+        _fit_members(model, views=views, gold=gold, tasks=tasks, args=args, progress=progress)
     finally:
         torch.set_num_threads(threads)
+
+
+def _sample_views(
+    views: dict[tuple[bool, bool], torch.Tensor],
+    n: int,
+    gen: torch.Generator,
+    args: TrainArgs,
+    *,
+    speaker_dropout: bool,
+) -> torch.Tensor:
+    """One embedding per statement for this epoch: context and speaker each dropped at random."""
+    drop_ctx = (torch.rand(n, generator=gen) < args.context_dropout).unsqueeze(1)
+    if not speaker_dropout:
+        spk = next(iter(views))[1]
+        return torch.where(drop_ctx, views[(False, spk)], views[(True, spk)])
+    drop_spk = (torch.rand(n, generator=gen) < args.speaker_dropout).unsqueeze(1)
+    with_spk = torch.where(drop_ctx, views[(False, True)], views[(True, True)])
+    without_spk = torch.where(drop_ctx, views[(False, False)], views[(True, False)])
+    return torch.where(drop_spk, without_spk, with_spk)
 
 
 def _fit_members(
     model: StanceModel,
     *,
-    features: tuple[torch.Tensor, torch.Tensor],
+    views: dict[tuple[bool, bool], torch.Tensor],
     gold: dict[str, torch.Tensor],
     tasks: dict[str, list[str]],
     args: TrainArgs,
     progress: ProgressFn | None,
 ) -> None:
-    """The head-training loop of :func:`_fit_heads`, one member of each task's heads at a time."""
-    with_ctx, without_ctx = features
-    n = len(with_ctx)
+    """The head-training loop of :func:`_fit_heads`, one member of each task's heads at a time.
+
+    ``views`` maps (with context, with speaker) to the statements' embeddings;
+    a speaker view pair is present only when speaker dropout is used.
+    """
+    n = len(next(iter(views.values())))
+    speaker_dropout = (True, False) in views and (True, True) in views
     loss_fn = torch.nn.CrossEntropyLoss()
     epochs = args.head_epochs
     members = args.head_members
@@ -236,8 +272,7 @@ def _fit_members(
         )
         gen = torch.Generator().manual_seed(args.seed + member)
         for epoch in range(epochs):
-            drop = torch.rand(n, generator=gen) < args.context_dropout
-            pooled = torch.where(drop.unsqueeze(1), without_ctx, with_ctx)
+            pooled = _sample_views(views, n, gen, args, speaker_dropout=speaker_dropout)
             order = torch.randperm(n, generator=gen)
             for start in range(0, n, args.batch_size):
                 idx = order[start : start + args.batch_size]
@@ -302,6 +337,7 @@ def train(args: TrainArgs, *, progress: ProgressFn | None = None) -> Path:
         lora=args.lora,
         head_hidden=args.head_hidden,
         head_members=args.head_members,
+        speaker_input=args.speaker_input,
         version=args.version,
     )
     clf = QuoteClassifier(model, tokenizer, config)

@@ -38,7 +38,7 @@ class ModelInfo:
 
     Attributes:
         backend: the backend's registry name (``finetuned``, ``nli``, ``embedding``).
-        name: what outputs report as their ``model`` (``stancewire-0.1.0``,
+        name: what outputs report as their ``model`` (``stancewire-0.2.0``,
             ``nli:MoritzLaurer/deberta-v3-base-zeroshot-v2.0``).
         reference: where the weights came from: a model directory, a hub name
             or a local path.

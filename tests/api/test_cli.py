@@ -163,3 +163,28 @@ def test_cli_eval_refuses_zero_bootstrap_replicates_with_a_clear_error(tmp_path:
     assert result.exit_code == 2
     assert "--bootstrap" in result.output
     assert not (tmp_path / "r").exists()
+
+
+def test_cli_classify_reads_the_speaker(tmp_path: Path, tiny_model_dir: Path) -> None:
+    from stancewire.models.classifier import ClassifyInput, QuoteClassifier, speaker_text
+
+    row = {"text": "We will respond", "context": "The group said it will respond."}
+    spoken = row | {"speaker": "Abu Ali al-Askari", "affiliation": "Kataib Hezbollah"}
+    quotes = tmp_path / "q.jsonl"
+    quotes.write_text(json.dumps(row) + "\n" + json.dumps(spoken) + "\n", "utf-8")
+    out = tmp_path / "c.jsonl"
+    result = runner.invoke(
+        app, ["classify", str(quotes), "-o", str(out), "-m", str(tiny_model_dir)]
+    )
+    assert result.exit_code == 0, result.output
+    got = [json.loads(x) for x in out.read_text().splitlines()]
+    clf = QuoteClassifier.load(tiny_model_dir)
+    who = speaker_text("Abu Ali al-Askari", "Kataib Hezbollah")
+    (expected,) = clf.predict([ClassifyInput(row["text"], row["context"], who)])
+    assert got[1]["confidence"]["militias"] == round(expected["militias"].confidence, 4)
+    assert got[0]["confidence"] != got[1]["confidence"]
+
+    quotes.write_text(json.dumps(row | {"speaker": ["not", "a", "name"]}) + "\n", "utf-8")
+    bad = runner.invoke(app, ["classify", str(quotes), "-o", str(out), "-m", str(tiny_model_dir)])
+    assert bad.exit_code == 1
+    assert '"speaker" must be a string' in str(bad.exception)

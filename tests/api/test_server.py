@@ -774,3 +774,21 @@ def test_documented_examples_are_the_real_output(default_pipeline: StancePipelin
     assert body == json.loads(expected.model_dump_json())
     speakers = [s["speaker"] for s in body["speakers"]]
     assert "Mohammed Shia al-Sudani" in speakers
+
+
+def test_classify_reads_the_speaker_like_the_classifier(
+    client: TestClient, tiny_pipeline: StancePipeline
+) -> None:
+    from stancewire.models.classifier import ClassifyInput, speaker_text
+
+    quote = {"text": "We will respond", "context": "The group said it will respond."}
+    spoken = quote | {"speaker": "Abu Ali al-Askari", "affiliation": "Kataib Hezbollah"}
+    response = client.post("/v1/classify", json={"quotes": [quote, spoken]})
+    assert response.status_code == 200, response.text
+    plain_got, spoken_got = response.json()["results"]
+    who = speaker_text(spoken["speaker"], spoken["affiliation"])
+    (expected,) = tiny_pipeline.classifier.predict(
+        [ClassifyInput(quote["text"], quote["context"], who)]
+    )
+    assert spoken_got["probabilities"]["militias"] == expected["militias"].probs
+    assert spoken_got["probabilities"] != plain_got["probabilities"]

@@ -72,3 +72,35 @@ def test_html_entities_are_read_as_the_pipeline_reads_them() -> None:
     (item,) = oracle_items([row])
     assert item.input.text == "Iraq’s sovereignty is not for sale"
     assert item.input.context == "“Iraq’s sovereignty is not for sale,” the minister said."
+
+
+def test_oracle_inputs_carry_the_gold_speaker_in_both_gold_shapes() -> None:
+    article = {
+        "id": "a1",
+        "text": "Qais al-Khazali said the occupiers must leave.",
+        "quotes": [
+            {
+                "text": "the occupiers must leave",
+                "stance": {"us_presence": "against", "militias": "none"},
+                "sentiment": "negative",
+                "speaker": "Qais al-Khazali",
+                "affiliation": "Asaib Ahl al-Haq",
+            }
+        ],
+    }
+    quote_row = {
+        "id": "r1",
+        "quote": "We are watching closely",
+        "context": "A Kataib Hezbollah official spoke.",
+        "speaker": "Abu Ali al-Askari",
+        "affiliation": "Kataib Hezbollah",
+        "stance": {"us_presence": "against", "militias": "favor"},
+        "sentiment": "negative",
+    }
+    no_speaker = {k: v for k, v in quote_row.items() if k not in ("speaker", "affiliation")}
+    items = oracle_items([article, quote_row, no_speaker | {"id": "r2"}])
+    assert [it.input.speaker for it in items] == [
+        "Qais al-Khazali (Asaib Ahl al-Haq)",
+        "Abu Ali al-Askari (Kataib Hezbollah)",
+        None,
+    ]

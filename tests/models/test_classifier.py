@@ -1,11 +1,17 @@
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 import torch
 
-from stancewire.models.classifier import ClassifyInput, ModelConfig, QuoteClassifier
+from stancewire.models.classifier import (
+    ClassifyInput,
+    ModelConfig,
+    QuoteClassifier,
+    speaker_text,
+)
 from stancewire.models.errors import ModelLoadError
 
 
@@ -62,3 +68,52 @@ def test_classifier_load_errors(tmp_path: Path) -> None:
     )
     with pytest.raises(ModelLoadError, match="adapter"):
         QuoteClassifier.load(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("name", "affiliation", "expected"),
+    [
+        ("Qais al-Khazali", "Asaib Ahl al-Haq", "Qais al-Khazali (Asaib Ahl al-Haq)"),
+        ("Kataib Hezbollah", "Kataib Hezbollah", "Kataib Hezbollah"),
+        (
+            "a spokesman for Kataib Hezbollah",
+            "kataib hezbollah",
+            "a spokesman for Kataib Hezbollah",
+        ),  # noqa: E501
+        ("Hadi al-Ameri", None, "Hadi al-Ameri"),
+        (None, "US government", "US government"),
+        ("  ", "", None),
+        (None, None, None),
+    ],
+)
+def test_speaker_text(name: str | None, affiliation: str | None, expected: str | None) -> None:
+    assert speaker_text(name, affiliation) == expected
+
+
+def test_a_speaker_aware_model_reads_the_speaker_before_the_quote(tiny_model_dir: Path) -> None:
+    clf = QuoteClassifier.load(tiny_model_dir)
+    assert clf.config.speaker_input  # the training default
+    quote, context = "US forces must leave", "He said US forces must leave."
+    plain = ClassifyInput(quote, context)
+    spoken = ClassifyInput(quote, context, "Qais al-Khazali (Asaib Ahl al-Haq)")
+    ids = clf.encode([spoken])["input_ids"][0].tolist()
+    decoded = clf.tokenizer.decode(ids, skip_special_tokens=True)
+    assert decoded.startswith("qais al - khazali ( asaib ahl al - haq ) : us forces must leave")
+    assert clf.predict([spoken])[0]["militias"].probs != clf.predict([plain])[0]["militias"].probs
+    assert clf.predict([ClassifyInput(quote, context, None)]) == clf.predict([plain])
+
+
+def test_a_model_trained_without_speakers_ignores_them(tiny_model_dir: Path) -> None:
+    clf = QuoteClassifier.load(tiny_model_dir)
+    clf.config.speaker_input = False
+    plain = ClassifyInput("US forces must leave", "He said so.")
+    spoken = ClassifyInput("US forces must leave", "He said so.", "Kataib Hezbollah")
+    assert torch.equal(clf.encode([plain])["input_ids"], clf.encode([spoken])["input_ids"])
+
+
+def test_a_model_json_from_before_speaker_input_loads_as_not_speaker_aware(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "model.json"
+    path.write_text(json.dumps({"tasks": {"sentiment": ["positive", "negative", "neutral"]}}))
+    assert ModelConfig.load(path).speaker_input is False

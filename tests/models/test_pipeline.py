@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from stancewire.models.backends import load_backend
-from stancewire.models.classifier import QuoteClassifier
+from stancewire.models.classifier import ClassifyInput, QuoteClassifier, speaker_text
 from stancewire.models.errors import ConfigError, EmptyArticleError
 from stancewire.models.pipeline import StancePipeline, load_pipeline
 from stancewire.models.schema import Article, ArticleError, LabelledArticle
@@ -185,3 +185,23 @@ def test_load_pipeline_chooses_the_backend(
         load_pipeline(nli_model=str(tiny_nli_dir))
     with pytest.raises(ConfigError, match="unknown backend"):
         load_pipeline(backend="gpt")
+
+
+def test_each_quote_reaches_the_classifier_with_its_attributed_speaker(
+    tiny_pipeline: StancePipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[ClassifyInput] = []
+    original = tiny_pipeline.classifier.predict
+
+    def recording(items, **kwargs):
+        seen.extend(items)
+        return original(items, **kwargs)
+
+    monkeypatch.setattr(tiny_pipeline.classifier, "predict", recording)
+    result = tiny_pipeline.label(TEXT)
+    assert len(seen) == len(result.quotes) > 0
+    by_text = {it.text: it for it in seen}
+    for quote in result.quotes:
+        assert by_text[quote.text].speaker == speaker_text(quote.speaker, quote.affiliation)
+    ameri = by_text["Foreign forces must leave our country"]
+    assert ameri.speaker == "Hadi al-Ameri (Badr Organization)"

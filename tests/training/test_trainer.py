@@ -79,7 +79,13 @@ def test_trainer_learns_the_training_signal(
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{"epochs": 0}, {"holdout_fraction": 0.6}, {"context_dropout": 2.0}, {"targets": ()}],
+    [
+        {"epochs": 0},
+        {"holdout_fraction": 0.6},
+        {"context_dropout": 2.0},
+        {"speaker_dropout": -0.1},
+        {"targets": ()},
+    ],
 )
 def test_train_args_validate(kwargs: dict) -> None:
     with pytest.raises(ConfigError):
@@ -161,3 +167,65 @@ def test_head_members_need_the_frozen_recipe(tmp_path: Path) -> None:
         TrainArgs(output_dir=tmp_path, lora=True, head_members=2)
     with pytest.raises(ConfigError, match="head_members"):
         TrainArgs(output_dir=tmp_path, lora=False, head_members=0)
+
+
+def _speaker_data(path: Path) -> Path:
+    """Statements whose militia stance is decided by who says them, not by the words."""
+    path.mkdir(parents=True, exist_ok=True)
+    sides = [
+        ("Abu Ali al-Askari", "Kataib Hezbollah", "favor"),
+        ("John Kirby", "Pentagon", "against"),
+    ]
+    quotes = [f"We have said what we had to say about the events of week {w}" for w in range(10)]
+    rows = []
+    for n, quote in enumerate(quotes):
+        for speaker, affiliation, stance in sides:
+            rows.append(
+                {
+                    "id": f"s-{len(rows)}",
+                    "quote": quote,
+                    "context": f"{quote}, the spokesman said on day {n}.",
+                    "speaker": speaker,
+                    "speaker_type": "person",
+                    "affiliation": affiliation,
+                    "kind": "direct",
+                    "stance": {"us_presence": "none", "militias": stance},
+                    "sentiment": "neutral",
+                }
+            )
+    (path / "speakers.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    return path
+
+
+@pytest.mark.parametrize("speakers", [True, False])
+def test_a_speaker_aware_model_learns_who_speaks(
+    tmp_path: Path, tiny_encoder_dir: Path, speakers: bool
+) -> None:
+    from stancewire.models.classifier import speaker_text
+
+    args = TrainArgs(
+        output_dir=tmp_path / "m",
+        data_dir=_speaker_data(tmp_path / "data"),
+        base_model=str(tiny_encoder_dir),
+        lora=False,
+        head_epochs=150,
+        batch_size=8,
+        holdout_fraction=0.2,
+        head_learning_rate=1e-2,
+        speaker_input=speakers,
+        speaker_dropout=0.0,
+    )
+    clf = QuoteClassifier.load(train(args))
+    assert clf.config.speaker_input is speakers
+    quote = "We have said what we had to say about this"
+    militant = speaker_text("Abu Ali al-Askari", "Kataib Hezbollah")
+    official = speaker_text("John Kirby", "Pentagon")
+    preds = clf.predict(
+        [ClassifyInput(quote, None, militant), ClassifyInput(quote, None, official)]
+    )
+    labels = [p["militias"].label for p in preds]
+    if speakers:
+        assert labels == ["favor", "against"]
+    else:  # the same words, and the speaker is not read: one answer for both
+        assert preds[0]["militias"].probs == preds[1]["militias"].probs
+    assert ("--no-speakers" in (tmp_path / "m" / "MODEL_CARD.md").read_text()) is not speakers
