@@ -194,6 +194,30 @@ US_GOVERNMENT_MARKERS: tuple[str, ...] = (
 )
 """Bodies and titles that speak for the US government when no nation is named."""
 
+BARE_DEPARTMENTS: frozenset[str] = frozenset(
+    {
+        "defense",
+        "defence",
+        "state",
+        "interior",
+        "foreign",
+        "treasury",
+        "justice",
+        "foreign ministry",
+        "interior ministry",
+        "defense ministry",
+        "defence ministry",
+    }
+)
+"""ORG entities that name a department but not whose (``Defense`` in ``Defense
+Secretary X``): the nation comes from the other title words or the dateline."""
+
+MILITARY_WORDS: frozenset[str] = frozenset(
+    """military army forces troops commander general colonel col. gen. lt. maj. brig.
+    marine marines navy admiral""".split()
+)
+"""Title words that make a national side its military rather than its government."""
+
 _MAX_LINKED = 40
 """Most tokens read around one mention: a name phrase is short, and a cap keeps
 a pathological parse from making the reading cost the article's length."""
@@ -272,6 +296,7 @@ class NameBook:
         self._index: dict[tuple[str, str], list[tuple[NameCluster, tuple[str, ...]]]] = {}
 
     def add(self, name: str, type_: str, affiliation: str | None = None) -> NameCluster | None:
+        affiliation = side_of(affiliation)
         name = strip_title(name) if type_ == "person" else _POSSESSIVE_RE.sub("", name.strip())
         key = name_key(name)
         if not key or not any(ch.isalpha() for ch in name):
@@ -304,6 +329,7 @@ class NameBook:
 
     def speaker(self, name: str, type_: str, affiliation: str | None = None) -> Speaker:
         """The article-level :class:`Speaker` for one name form."""
+        affiliation = side_of(affiliation)
         if type_ == "unnamed":
             return Speaker(name=name, type="unnamed", affiliation=affiliation)
         cluster = self.find(name, type_)
@@ -458,6 +484,22 @@ def organization_side(name: str) -> str:
     if any(marker in lower for marker in US_GOVERNMENT_MARKERS):
         return "US government"
     return government_of(lower) or name
+
+
+def side_of(affiliation: str | None) -> str | None:
+    """A person's affiliation as a side: ``U.S.`` -> ``US government``, ``Defense`` -> None.
+
+    Why: a nation named before a title (``U.S. envoy X``) is tagged as an
+    organisation, and the stance model reads the affiliation, so the nation is
+    written as its government, the way the training data writes it; a bare
+    department name says nothing about whose it is.
+    """
+    if not affiliation:
+        return affiliation
+    lower = affiliation.lower().strip()
+    if lower in BARE_DEPARTMENTS:
+        return None
+    return government_of(lower) or affiliation
 
 
 class MentionReader:
@@ -1089,11 +1131,22 @@ class SpeakerAttributor:
         """The side named by the title words ``doc[start:end]`` before a name."""
         prefix_lower = doc[start:end].text.lower()
         for other in _ents_in(doc, start, end, ("ORG",)):
-            if not any(m in other.text.lower() for m in US_GOVERNMENT_MARKERS):
+            lower = other.text.lower()
+            if government_of(lower) or lower in BARE_DEPARTMENTS:
+                # "U.S." or "Defense" is not the body: the title words say whose it is
+                # ("Secretary of State" reaches back past the "of" the prefix stops at)
+                prefix_lower = doc[max(0, start - 4) : end].text.lower()
+                continue
+            if not any(m in lower for m in US_GOVERNMENT_MARKERS):
                 return _ent_text(other)
         if any(m in prefix_lower for m in US_GOVERNMENT_MARKERS):
             return "US government"
         words = prefix_lower.replace("’s", "").replace("'s", "").split()
+        if any(w in MILITARY_WORDS for w in words):
+            for word in words:
+                adjective = DEMONYMS.get(word)
+                if adjective:
+                    return f"{adjective} military"
         if any(w in GOVERNMENT_TITLES for w in words):
             for word in words:
                 gov = government_of(word)

@@ -12,7 +12,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from stancewire.models.components import build_nlp
-from stancewire.models.components.speakers import NameBook, name_key, strip_title
+from stancewire.models.components.speakers import NameBook, name_key, side_of, strip_title
 from stancewire.models.doc_attrs import QUOTES_KEY, Speaker
 
 pytestmark = pytest.mark.slow
@@ -405,3 +405,52 @@ def test_they_prefers_the_main_clause_subject(nlp_quotes: Language) -> None:
         ("they would march again once the committee reported", "Protest organisers"),
         ("the United Nations to send investigators", "Protest organisers"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "affiliation"),
+    [
+        # a bare department says nothing of whose: the title words decide
+        (
+            "Defense Secretary Lloyd Austin said the strikes were meant to deter attacks.",
+            "Lloyd Austin",
+            "US government",
+        ),
+        (
+            "U.S. Secretary of State Antony Blinken said the attacks must stop.",
+            "Antony Blinken",
+            "US government",
+        ),
+        # military titles make the side the nation's military
+        (
+            "U.S. military spokesman Dean Porter said the base had been hit by two rockets.",
+            "Dean Porter",
+            "US military",
+        ),
+        (
+            "American commander Gen. Dean Porter said the base had been hit.",
+            "Dean Porter",
+            "US military",
+        ),
+    ],
+)
+def test_a_persons_side_is_written_the_way_the_stance_model_reads_it(
+    nlp_quotes: Language, text: str, name: str, affiliation: str
+) -> None:
+    ((_, speaker, _),) = attributed(nlp_quotes(text))
+    assert speaker is not None
+    assert (speaker.name, speaker.affiliation) == (name, affiliation)
+
+
+@pytest.mark.parametrize(
+    ("given", "side"),
+    [
+        ("U.S.", "US government"),
+        ("Iraq", "Iraqi government"),
+        ("Defense", None),
+        ("Kataib Hezbollah", "Kataib Hezbollah"),
+        (None, None),
+    ],
+)
+def test_side_of(given: str | None, side: str | None) -> None:
+    assert side_of(given) == side
