@@ -13,6 +13,7 @@ import logging
 import random
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -193,20 +194,19 @@ def _fit_heads(
     statement per epoch (the same context and speaker dropout the fine-tune uses).
     """
     model = clf.model
-    speaker_views = (
-        (True, False)
-        if clf.config.speaker_input and args.speaker_dropout > 0
-        else (clf.config.speaker_input,)
-    )
-    wanted = [(c, s) for c in (True, False) for s in speaker_views]
-    views: dict[tuple[bool, bool], torch.Tensor] = {}
+    speaker = clf.config.speaker_input
+    dropout = speaker and args.speaker_dropout > 0
+    wanted = [(ctx, speaker) for ctx in (True, False)]
+    wanted += [(ctx, False) for ctx in (True, False)] if dropout else []
+    embedded = []
     for done, (ctx, spk) in enumerate(wanted):
         if progress:
             progress("embed", done, len(wanted))
         inputs = _inputs(rows, context=ctx, speaker=spk)
-        views[(ctx, spk)] = clf.embed(inputs, batch_size=FEATURE_BATCH).clone()
+        embedded.append(clf.embed(inputs, batch_size=FEATURE_BATCH).clone())
     if progress:
         progress("embed", len(wanted), len(wanted))
+    views = _Views(*embedded)
     gold = {t: _label_tensor(rows, t, labels) for t, labels in tasks.items()}
     model.heads.train()
     model.dropout.train()
@@ -220,41 +220,44 @@ def _fit_heads(
         torch.set_num_threads(threads)
 
 
-def _sample_views(
-    views: dict[tuple[bool, bool], torch.Tensor],
-    n: int,
-    gen: torch.Generator,
-    args: TrainArgs,
-    *,
-    speaker_dropout: bool,
-) -> torch.Tensor:
-    """One embedding per statement for this epoch: context and speaker each dropped at random."""
-    drop_ctx = (torch.rand(n, generator=gen) < args.context_dropout).unsqueeze(1)
-    if not speaker_dropout:
-        spk = next(iter(views))[1]
-        return torch.where(drop_ctx, views[(False, spk)], views[(True, spk)])
-    drop_spk = (torch.rand(n, generator=gen) < args.speaker_dropout).unsqueeze(1)
-    with_spk = torch.where(drop_ctx, views[(False, True)], views[(True, True)])
-    without_spk = torch.where(drop_ctx, views[(False, False)], views[(True, False)])
-    return torch.where(drop_spk, without_spk, with_spk)
+@dataclass
+class _Views:
+    """Each statement's embeddings, with and without its context.
+
+    As the model reads it (with its speaker, for a speaker-aware model) and, when
+    speaker dropout is used, without its speaker as well.
+    """
+
+    with_context: torch.Tensor
+    without_context: torch.Tensor
+    no_speaker_with_context: torch.Tensor | None = None
+    no_speaker_without_context: torch.Tensor | None = None
+
+    def sample(self, gen: torch.Generator, args: TrainArgs) -> torch.Tensor:
+        """One embedding per statement for an epoch: context and speaker each dropped at random."""
+        n = len(self.with_context)
+        drop_ctx = (torch.rand(n, generator=gen) < args.context_dropout).unsqueeze(1)
+        pooled = torch.where(drop_ctx, self.without_context, self.with_context)
+        if self.no_speaker_with_context is None or self.no_speaker_without_context is None:
+            return pooled
+        drop_spk = (torch.rand(n, generator=gen) < args.speaker_dropout).unsqueeze(1)
+        unspoken = torch.where(
+            drop_ctx, self.no_speaker_without_context, self.no_speaker_with_context
+        )
+        return torch.where(drop_spk, unspoken, pooled)
 
 
 def _fit_members(
     model: StanceModel,
     *,
-    views: dict[tuple[bool, bool], torch.Tensor],
+    views: _Views,
     gold: dict[str, torch.Tensor],
     tasks: dict[str, list[str]],
     args: TrainArgs,
     progress: ProgressFn | None,
 ) -> None:
-    """The head-training loop of :func:`_fit_heads`, one member of each task's heads at a time.
-
-    ``views`` maps (with context, with speaker) to the statements' embeddings;
-    a speaker view pair is present only when speaker dropout is used.
-    """
-    n = len(next(iter(views.values())))
-    speaker_dropout = (True, False) in views and (True, True) in views
+    """The head-training loop of :func:`_fit_heads`, one member of each task's heads at a time."""
+    n = len(views.with_context)
     loss_fn = torch.nn.CrossEntropyLoss()
     epochs = args.head_epochs
     members = args.head_members
@@ -272,7 +275,7 @@ def _fit_members(
         )
         gen = torch.Generator().manual_seed(args.seed + member)
         for epoch in range(epochs):
-            pooled = _sample_views(views, n, gen, args, speaker_dropout=speaker_dropout)
+            pooled = views.sample(gen, args)
             order = torch.randperm(n, generator=gen)
             for start in range(0, n, args.batch_size):
                 idx = order[start : start + args.batch_size]
