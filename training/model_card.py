@@ -69,7 +69,8 @@ def render_model_card(
         f"- {recipe}.",
         f"- One head per task (hidden width {config.get('head_hidden') or 'none: linear'}"
         + (f"; {members} members from different seeds, logits averaged" if members > 1 else "")
-        + "); one encoder pass per quote for all labels.",
+        + "); one encoder pass per quote for all labels. Head weights are stored in "
+        "half precision and computed in fp32.",
         f"- Input: {reads}, at most {config.get('max_length')} tokens.",
         "- Confidences are temperature-scaled on the held-out split: "
         + ", ".join(f"{k} T={v}" for k, v in config.get("temperatures", {}).items())

@@ -29,6 +29,7 @@ from stancewire.models.classifier import (
     QuoteClassifier,
     StanceModel,
     load_encoder,
+    round_heads,
     speaker_text,
 )
 from stancewire.models.schema import SENTIMENT_LABELS, STANCE_LABELS
@@ -349,6 +350,7 @@ def train(args: TrainArgs, *, progress: ProgressFn | None = None) -> Path:
     else:
         _fit_heads(clf, train_rows, tasks, args, progress)
     model.eval()
+    round_heads(model)  # calibrate and report the weights that are saved
 
     held_logits = clf.logits(_inputs(held_rows), batch_size=FEATURE_BATCH)
     metrics: dict[str, Any] = {"heldout": evaluate_logits(held_logits, held_rows, tasks)}

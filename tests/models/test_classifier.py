@@ -117,3 +117,19 @@ def test_a_model_json_from_before_speaker_input_loads_as_not_speaker_aware(
     path = tmp_path / "model.json"
     path.write_text(json.dumps({"tasks": {"sentiment": ["positive", "negative", "neutral"]}}))
     assert ModelConfig.load(path).speaker_input is False
+
+
+def test_a_model_with_fp32_heads_still_loads(tiny_model_dir: Path, tmp_path: Path) -> None:
+    import shutil
+
+    from safetensors.torch import load_file, save_file
+
+    from stancewire.models.classifier import HEADS_FILE
+
+    old = tmp_path / "old"
+    shutil.copytree(tiny_model_dir, old)
+    heads = load_file(str(old / HEADS_FILE))
+    save_file({k: v.float() for k, v in heads.items()}, str(old / HEADS_FILE))
+    item = [ClassifyInput("US forces must leave", "He said US forces must leave.")]
+    expected = QuoteClassifier.load(tiny_model_dir).predict(item)
+    assert QuoteClassifier.load(old).predict(item) == expected

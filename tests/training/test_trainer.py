@@ -229,3 +229,39 @@ def test_a_speaker_aware_model_learns_who_speaks(
     else:  # the same words, and the speaker is not read: one answer for both
         assert preds[0]["militias"].probs == preds[1]["militias"].probs
     assert ("--no-speakers" in (tmp_path / "m" / "MODEL_CARD.md").read_text()) is not speakers
+
+
+def test_heads_are_stored_in_half_precision_and_the_trained_model_is_the_saved_one(
+    tmp_path: Path, tiny_encoder_dir: Path, tiny_data_dir: Path
+) -> None:
+    from safetensors import safe_open
+
+    from stancewire.models.classifier import HEADS_FILE
+
+    args = TrainArgs(
+        output_dir=tmp_path / "m",
+        data_dir=tiny_data_dir,
+        base_model=str(tiny_encoder_dir),
+        lora=False,
+        head_epochs=5,
+        batch_size=8,
+        holdout_fraction=0.25,
+    )
+    out = train(args)
+    with safe_open(str(out / HEADS_FILE), "pt") as fh:
+        assert {str(fh.get_tensor(k).dtype) for k in fh.keys()} == {"torch.float16"}
+    # the held-out metrics were computed on the rounded weights, so reloading reproduces them
+    clf = QuoteClassifier.load(out)
+    assert all(
+        p.dtype.is_floating_point and p.dtype.itemsize == 4 for p in clf.model.heads.parameters()
+    )
+    saved = json.loads((out / "model.json").read_text())["training"]["metrics"]["heldout"]
+    from stancewire.training.data import load_statements, statement_files
+    from stancewire.training.trainer import _inputs, evaluate_logits, split_statements, task_labels
+
+    rows = load_statements(statement_files(tiny_data_dir), targets=args.targets)
+    _, held = split_statements(rows, fraction=args.holdout_fraction, seed=args.seed)
+    again = evaluate_logits(
+        clf.logits(_inputs(held), batch_size=64), held, task_labels(args.targets)
+    )
+    assert again == saved
