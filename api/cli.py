@@ -443,14 +443,14 @@ def train_cmd(
     data_dir: Annotated[
         Path | None, Opt(help="Directory of labelled JSONL statements (default: training/data).")
     ] = None,
-    epochs: Annotated[int | None, Opt(help="Fine-tuning epochs (LoRA).")] = None,
+    epochs: Annotated[int | None, Opt(help="Fine-tuning epochs (LoRA; default 3).")] = None,
     lora: Annotated[
         bool,
         Opt("--lora/--frozen", help="LoRA fine-tune, or heads on a frozen encoder."),
-    ] = False,
+    ] = True,
     lora_layers: Annotated[
         int | None,
-        Opt(help="Adapt only the top N encoder layers (LoRA; default: every layer)."),
+        Opt(help="Adapt only the top N encoder layers (LoRA; default 2, 0 for every layer)."),
     ] = None,
     max_length: Annotated[
         int | None, Opt(help="Most tokens of quote plus context (default 128).")
@@ -460,8 +460,8 @@ def train_cmd(
         Opt(
             min=1,
             help="Heads per task, trained from different seeds, logits averaged "
-            "(frozen recipe; free at inference beside the encoder pass). "
-            "Default: 5 frozen, 1 with --lora.",
+            "(free at inference beside the encoder pass; with --lora they are "
+            "trained on the adapted encoder after the fine-tune). Default 5.",
         ),
     ] = None,
     speakers: Annotated[
@@ -486,7 +486,12 @@ def train_cmd(
     """Train the stance and sentiment model from the labelled statements."""
     from rich.progress import Progress
 
-    from stancewire.training.args import DATA_DIR, TrainArgs
+    from stancewire.training.args import (
+        DATA_DIR,
+        DEFAULT_LORA_EPOCHS,
+        DEFAULT_LORA_LAYERS,
+        TrainArgs,
+    )
     from stancewire.training.trainer import train
 
     kwargs = {
@@ -495,14 +500,14 @@ def train_cmd(
         "lora": lora,
         "seed": seed,
         "limit": limit,
-        "head_members": head_members or (1 if lora else 5),
+        "head_members": head_members or 5,
         "speaker_input": speakers,
         "speaker_dropout": speaker_dropout,
     }
-    if epochs is not None:
-        kwargs["epochs"] = epochs
-    if lora_layers is not None:
-        kwargs["lora_layers"] = lora_layers
+    if lora:
+        kwargs["epochs"] = epochs or DEFAULT_LORA_EPOCHS
+        layers = DEFAULT_LORA_LAYERS if lora_layers is None else lora_layers
+        kwargs["lora_layers"] = layers or None  # 0: every layer
     if max_length is not None:
         kwargs["max_length"] = max_length
     args = TrainArgs(**kwargs)

@@ -127,6 +127,26 @@ def make_head(width: int, n_labels: int, *, hidden: int = 0, dropout: float = 0.
     )
 
 
+def make_heads(
+    width: int,
+    tasks: dict[str, list[str]],
+    *,
+    hidden: int = 0,
+    members: int = 1,
+    dropout: float = 0.1,
+) -> nn.ModuleDict:
+    """One head per task: a single head, or a :class:`HeadEnsemble` of ``members``."""
+
+    def head(n_labels: int) -> nn.Module:
+        made = [
+            make_head(width, n_labels, hidden=hidden, dropout=dropout)
+            for _ in range(max(1, members))
+        ]
+        return made[0] if len(made) == 1 else HeadEnsemble(made)
+
+    return nn.ModuleDict({t: head(len(labels)) for t, labels in tasks.items()})
+
+
 class HeadEnsemble(nn.Module):
     """Several heads for one task; their logits are averaged.
 
@@ -157,17 +177,14 @@ class StanceModel(nn.Module):
     ) -> None:
         super().__init__()
         self.encoder = encoder
-        width = int(encoder.config.hidden_size)
         self.dropout = nn.Dropout(dropout)
-
-        def head(n_labels: int) -> nn.Module:
-            members = [
-                make_head(width, n_labels, hidden=head_hidden, dropout=dropout)
-                for _ in range(max(1, head_members))
-            ]
-            return members[0] if len(members) == 1 else HeadEnsemble(members)
-
-        self.heads = nn.ModuleDict({t: head(len(labels)) for t, labels in tasks.items()})
+        self.heads = make_heads(
+            int(encoder.config.hidden_size),
+            tasks,
+            hidden=head_hidden,
+            members=head_members,
+            dropout=dropout,
+        )
 
     def classify(self, pooled: torch.Tensor) -> dict[str, torch.Tensor]:
         """Apply every head to pooled embeddings."""

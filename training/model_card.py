@@ -32,10 +32,17 @@ def render_model_card(
     metrics = training.get("metrics", {})
     layers = args.get("lora_layers")
     where = f"the top {layers} layers'" if layers else "every"
+    members = int(config.get("head_members") or 1)
     recipe = (
         f"LoRA adapter (r={args.get('lora_r')}, alpha={args.get('lora_alpha')}) on {where} "
-        "attention and feed-forward projections, fine-tuned with the heads "
+        "attention and feed-forward projections, fine-tuned with one head per task "
         f"for {args.get('epochs')} epochs"
+        + (
+            f"; then {members} heads per task trained on the adapted (now fixed) "
+            "encoder's mean-pooled embeddings replace the fine-tuned ones"
+            if members > 1
+            else ""
+        )
         if config.get("lora")
         else "frozen encoder; heads trained on its mean-pooled embeddings"
     )
@@ -44,7 +51,6 @@ def render_model_card(
         mode += f" --epochs {args.get('epochs')}"
         if layers:
             mode += f" --lora-layers {layers}"
-    members = int(config.get("head_members") or 1)
     if members > 1 or not config.get("lora"):
         mode += f" --head-members {members}"
     speakers = bool(config.get("speaker_input"))

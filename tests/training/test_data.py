@@ -31,19 +31,6 @@ def statements():
     return load_statements(statement_files(DATA_DIR), targets=["us_presence", "militias"])
 
 
-@pytest.fixture(scope="module")
-def extra_statements():
-    """The optional slices kept beside the default training set (``training/data/extra/``)."""
-    return load_statements(statement_files(DATA_DIR / "extra"), targets=["us_presence", "militias"])
-
-
-def test_extra_slices_are_valid_and_not_part_of_the_default_set(
-    statements, extra_statements
-) -> None:
-    assert extra_statements
-    assert not {s.id for s in statements} & {s.id for s in extra_statements}
-
-
 def test_data_is_valid_and_large_enough(statements) -> None:
     assert len(statements) >= 1000
     assert len({s.id for s in statements}) == len(statements)
@@ -63,8 +50,8 @@ def test_data_has_every_sentiment_and_both_kinds(statements) -> None:
     assert kinds["indirect"] / len(statements) >= 0.2
 
 
-def test_data_shares_no_8_word_sequence_with_evaluation_texts(statements, extra_statements) -> None:
-    """No training statement (extra slices included) may overlap an evaluation text by 8 words."""
+def test_data_shares_no_8_word_sequence_with_evaluation_texts(statements) -> None:
+    """No training statement may overlap an evaluation article or quote by 8 words."""
     eval_grams: set[tuple[str, ...]] = set()
     for path in EVAL_GOLD:
         for line in path.read_text("utf-8").splitlines():
@@ -81,7 +68,7 @@ def test_data_shares_no_8_word_sequence_with_evaluation_texts(statements, extra_
     assert eval_grams, "no evaluation text found"
     leaks = [
         s.id
-        for s in [*statements, *extra_statements]
+        for s in statements
         if _ngrams(_words(s.quote)) & eval_grams or _ngrams(_words(s.context)) & eval_grams
     ]
     assert leaks == []

@@ -162,11 +162,48 @@ def test_a_head_ensemble_averages_distinct_members_and_reloads_identically(
     assert clf.predict(items)[0]["militias"].probs == again.predict(items)[0]["militias"].probs
 
 
-def test_head_members_need_the_frozen_recipe(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="head_members"):
-        TrainArgs(output_dir=tmp_path, lora=True, head_members=2)
+def test_head_members_must_be_positive(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="head_members"):
         TrainArgs(output_dir=tmp_path, lora=False, head_members=0)
+
+
+def test_lora_then_a_head_ensemble_on_the_adapted_encoder(
+    tmp_path: Path, tiny_encoder_dir: Path, tiny_data_dir: Path
+) -> None:
+    """The bundled recipe: LoRA with one head, then averaged heads trained on its features."""
+    from stancewire.models.classifier import HeadEnsemble
+
+    def run(out: Path) -> Path:
+        args = TrainArgs(
+            output_dir=out,
+            data_dir=tiny_data_dir,
+            base_model=str(tiny_encoder_dir),
+            epochs=1,
+            batch_size=8,
+            lora=True,
+            lora_r=4,
+            lora_alpha=8,
+            lora_layers=1,
+            head_members=3,
+            head_epochs=10,
+            holdout_fraction=0.25,
+            seed=5,
+        )
+        return train(args)
+
+    out = run(tmp_path / "a")
+    assert (out / "adapter").is_dir()
+    config = json.loads((out / "model.json").read_text())
+    assert config["lora"] and config["head_members"] == 3
+    card = (out / "MODEL_CARD.md").read_text()
+    assert "--lora --epochs 1 --lora-layers 1 --head-members 3" in card
+    clf = QuoteClassifier.load(out)
+    head = clf.model.heads["sentiment"]
+    assert isinstance(head, HeadEnsemble) and len(head.members) == 3
+    items = [ClassifyInput("US forces must leave", "He said US forces must leave.")]
+    # seeded end to end: the same arguments give the same model
+    again = QuoteClassifier.load(run(tmp_path / "b"))
+    assert clf.predict(items)[0]["militias"].probs == again.predict(items)[0]["militias"].probs
 
 
 def _speaker_data(path: Path) -> Path:
