@@ -11,6 +11,16 @@ from stancewire.training.args import TrainArgs
 from stancewire.training.trainer import train
 
 
+def tiny_args(output_dir: Path, encoder_dir: Path, data_dir: Path, **overrides) -> TrainArgs:
+    """Training arguments for the tiny encoder and data: batches of 8, a quarter held out."""
+    return TrainArgs(
+        output_dir=output_dir,
+        data_dir=data_dir,
+        base_model=str(encoder_dir),
+        **({"batch_size": 8, "holdout_fraction": 0.25} | overrides),
+    )
+
+
 def test_trainer_writes_small_model_dir_without_base_weights(tiny_model_dir: Path) -> None:
     names = sorted(p.name for p in tiny_model_dir.iterdir())
     assert names == ["MODEL_CARD.md", "adapter", "heads.safetensors", "model.json"]
@@ -32,14 +42,12 @@ def test_trainer_frozen_heads_is_seeded_and_reproducible(
     tmp_path: Path, tiny_encoder_dir: Path, tiny_data_dir: Path
 ) -> None:
     def run(out: Path) -> list[dict[str, float]]:
-        args = TrainArgs(
-            output_dir=out,
-            data_dir=tiny_data_dir,
-            base_model=str(tiny_encoder_dir),
+        args = tiny_args(
+            out,
+            tiny_encoder_dir,
+            tiny_data_dir,
             lora=False,
             head_epochs=20,
-            batch_size=8,
-            holdout_fraction=0.25,
             seed=3,
         )
         clf = QuoteClassifier.load(train(args))
@@ -56,14 +64,12 @@ def test_trainer_learns_the_training_signal(
     tmp_path: Path, tiny_encoder_dir: Path, tiny_data_dir: Path
 ) -> None:
     """On its own (tiny, repeated) training data the model must beat chance by far."""
-    args = TrainArgs(
-        output_dir=tmp_path / "m",
-        data_dir=tiny_data_dir,
-        base_model=str(tiny_encoder_dir),
+    args = tiny_args(
+        tmp_path / "m",
+        tiny_encoder_dir,
+        tiny_data_dir,
         lora=False,
         head_epochs=150,
-        batch_size=8,
-        holdout_fraction=0.25,
         context_dropout=0.0,
         head_learning_rate=1e-2,
     )
@@ -97,17 +103,15 @@ def test_lora_on_the_top_layers_adapts_only_those_and_reloads(
 ) -> None:
     from safetensors import safe_open
 
-    args = TrainArgs(
-        output_dir=tmp_path / "top",
-        data_dir=tiny_data_dir,
-        base_model=str(tiny_encoder_dir),
+    args = tiny_args(
+        tmp_path / "top",
+        tiny_encoder_dir,
+        tiny_data_dir,
         epochs=1,
-        batch_size=8,
         lora=True,
         lora_r=4,
         lora_alpha=8,
         lora_layers=1,
-        holdout_fraction=0.25,
     )
     out = train(args)
     n_layers = json.loads((tiny_encoder_dir / "config.json").read_text())["num_hidden_layers"]
@@ -133,15 +137,13 @@ def test_a_head_ensemble_averages_distinct_members_and_reloads_identically(
 
     from stancewire.models.classifier import HeadEnsemble
 
-    args = TrainArgs(
-        output_dir=tmp_path / "ens",
-        data_dir=tiny_data_dir,
-        base_model=str(tiny_encoder_dir),
+    args = tiny_args(
+        tmp_path / "ens",
+        tiny_encoder_dir,
+        tiny_data_dir,
         lora=False,
         head_epochs=10,
         head_members=3,
-        batch_size=8,
-        holdout_fraction=0.25,
     )
     out = train(args)
     config = json.loads((out / "model.json").read_text())
@@ -174,19 +176,17 @@ def test_lora_then_a_head_ensemble_on_the_adapted_encoder(
     from stancewire.models.classifier import HeadEnsemble
 
     def run(out: Path) -> Path:
-        args = TrainArgs(
-            output_dir=out,
-            data_dir=tiny_data_dir,
-            base_model=str(tiny_encoder_dir),
+        args = tiny_args(
+            out,
+            tiny_encoder_dir,
+            tiny_data_dir,
             epochs=1,
-            batch_size=8,
             lora=True,
             lora_r=4,
             lora_alpha=8,
             lora_layers=1,
             head_members=3,
             head_epochs=10,
-            holdout_fraction=0.25,
             seed=5,
         )
         return train(args)
@@ -240,13 +240,12 @@ def test_a_speaker_aware_model_learns_who_speaks(
 ) -> None:
     from stancewire.models.classifier import speaker_text
 
-    args = TrainArgs(
-        output_dir=tmp_path / "m",
-        data_dir=_speaker_data(tmp_path / "data"),
-        base_model=str(tiny_encoder_dir),
+    args = tiny_args(
+        tmp_path / "m",
+        tiny_encoder_dir,
+        _speaker_data(tmp_path / "data"),
         lora=False,
         head_epochs=150,
-        batch_size=8,
         holdout_fraction=0.2,
         head_learning_rate=1e-2,
         speaker_input=speakers,
@@ -275,14 +274,12 @@ def test_heads_are_stored_in_half_precision_and_the_trained_model_is_the_saved_o
 
     from stancewire.models.classifier import HEADS_FILE
 
-    args = TrainArgs(
-        output_dir=tmp_path / "m",
-        data_dir=tiny_data_dir,
-        base_model=str(tiny_encoder_dir),
+    args = tiny_args(
+        tmp_path / "m",
+        tiny_encoder_dir,
+        tiny_data_dir,
         lora=False,
         head_epochs=5,
-        batch_size=8,
-        holdout_fraction=0.25,
     )
     out = train(args)
     with safe_open(str(out / HEADS_FILE), "pt") as fh:
