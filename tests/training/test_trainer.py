@@ -299,3 +299,83 @@ def test_heads_are_stored_in_half_precision_and_the_trained_model_is_the_saved_o
         clf.logits(_inputs(held), batch_size=64), held, task_labels(args.targets)
     )
     assert again == saved
+
+
+def test_a_base_branch_reads_the_adapted_layers_with_their_base_weights(
+    tmp_path: Path, tiny_encoder_dir: Path, tiny_data_dir: Path
+) -> None:
+    """The bundled recipe's second reading: stance heads on the top layers without the adapter."""
+    import torch
+
+    from stancewire.models.backends.onnx import OnnxQuoteClassifier
+    from stancewire.models.classifier import load_encoder
+
+    args = tiny_args(
+        tmp_path / "m",
+        tiny_encoder_dir,
+        tiny_data_dir,
+        epochs=1,
+        lora=True,
+        lora_r=4,
+        lora_alpha=8,
+        lora_layers=1,
+        head_members=2,
+        head_epochs=10,
+        base_branch=True,
+    )
+    out = train(args)
+    assert (out / "base_heads.safetensors").is_file()
+    config = json.loads((out / "model.json").read_text())
+    branch = config["base_branch"]
+    assert branch["layers"] == 1 and branch["tasks"] == ["us_presence", "militias"]
+    assert set(branch["temperatures"]) == {"adapted", "base"}
+    assert set(config["training"]["metrics"]["branches"]["base"]) == {
+        "us_presence_favg",
+        "us_presence_macro3",
+        "militias_favg",
+        "militias_macro3",
+    }
+    assert "--base-branch" in (out / "MODEL_CARD.md").read_text()
+
+    clf = QuoteClassifier.load(out)
+    model = clf.model
+    # the branch's layer is the base encoder's own, not the merged adapter's
+    base, _ = load_encoder(str(tiny_encoder_dir))
+    original = base.encoder.layer[-1].state_dict()
+    branch_layer = model.base_layers[0].state_dict()
+    adapted_layer = model.encoder.encoder.layer[-1].state_dict()
+    assert all(torch.equal(original[k], branch_layer[k]) for k in original)
+    assert any(not torch.equal(original[k], adapted_layer[k]) for k in original)
+
+    items = [
+        ClassifyInput("US forces must leave", "He said US forces must leave.", "Hadi al-Amiri"),
+        ClassifyInput("The factions are a danger to the state"),
+    ]
+    enc = clf.encode(items)
+    with torch.inference_mode():
+        views = model.embed_views(enc["input_ids"], enc["attention_mask"])
+        # the base view is what the plain base encoder gives, whatever the lower layers shared
+        plain = base(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"])
+        mask = enc["attention_mask"].unsqueeze(-1).float()
+        expected = (plain.last_hidden_state * mask).sum(1) / mask.sum(1)
+        assert torch.allclose(views["base"], expected, atol=1e-5)
+        # stance averages the two branches' calibrated logits; sentiment is the adapted heads'
+        logits = clf.logits(items)
+        adapted = model.classify(views["adapted"])
+        base_logits = model.classify_base(views["base"])
+    temps = branch["temperatures"]
+    mixed = (
+        adapted["militias"] / temps["adapted"]["militias"]
+        + base_logits["militias"] / temps["base"]["militias"]
+    ) / 2
+    assert torch.allclose(logits["militias"], mixed, atol=1e-5)
+    assert torch.allclose(logits["sentiment"], adapted["sentiment"], atol=1e-5)
+    # and the ONNX graph carries the branch too
+    onnx_clf = OnnxQuoteClassifier.load(out, quantize=False, cache_dir=tmp_path / "cache")
+    got = onnx_clf.logits(items)
+    assert all(torch.allclose(got[t], logits[t], atol=1e-4) for t in clf.tasks)
+
+
+def test_a_base_branch_needs_lora(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="base branch"):
+        TrainArgs(output_dir=tmp_path, lora=False, base_branch=True)
