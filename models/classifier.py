@@ -547,21 +547,18 @@ class QuoteClassifier:
         return results
 
     def save(self, path: str | Path) -> Path:
-        """Write config, heads and (if any) the LoRA adapter; never the base weights."""
+        """Write config, heads (base branch's too) and any LoRA adapter; never base weights."""
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
         self.config.save(path / CONFIG_FILE)
-        heads = {
-            k: v.detach().to(HEADS_DTYPE).contiguous()
-            for k, v in self.model.heads.state_dict().items()
-        }
-        save_file(heads, str(path / HEADS_FILE))
+        heads = [(self.model.heads, HEADS_FILE)]
         if self.model.base_heads is not None:
-            base = {
-                k: v.detach().to(HEADS_DTYPE).contiguous()
-                for k, v in self.model.base_heads.state_dict().items()
+            heads.append((self.model.base_heads, BASE_HEADS_FILE))
+        for module, name in heads:
+            stored = {
+                k: v.detach().to(HEADS_DTYPE).contiguous() for k, v in module.state_dict().items()
             }
-            save_file(base, str(path / BASE_HEADS_FILE))
+            save_file(stored, str(path / name))
         if self.config.lora:
             self.model.encoder.save_pretrained(str(path / ADAPTER_DIR))
         return path
