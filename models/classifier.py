@@ -279,16 +279,18 @@ class StanceModel(nn.Module):
             dropout=self.dropout.p,
         )
 
+    def _apply(self, heads: nn.ModuleDict, pooled: torch.Tensor) -> dict[str, torch.Tensor]:
+        pooled = self.dropout(pooled)
+        return {task: head(pooled) for task, head in heads.items()}
+
     def classify(self, pooled: torch.Tensor) -> dict[str, torch.Tensor]:
         """Apply every (adapted) head to pooled embeddings."""
-        pooled = self.dropout(pooled)
-        return {task: head(pooled) for task, head in self.heads.items()}
+        return self._apply(self.heads, pooled)
 
     def classify_base(self, pooled: torch.Tensor) -> dict[str, torch.Tensor]:
         """Apply the base branch's heads to its pooled embeddings."""
         assert self.base_heads is not None, "this model has no base branch"
-        pooled = self.dropout(pooled)
-        return {task: head(pooled) for task, head in self.base_heads.items()}
+        return self._apply(self.base_heads, pooled)
 
     def embed(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         """Mean-pooled token embeddings of the (adapted) encoder."""
@@ -489,22 +491,18 @@ class QuoteClassifier:
     def embed(
         self, items: Sequence[ClassifyInput], *, batch_size: int = INFERENCE_BATCH
     ) -> torch.Tensor:
-        """Pooled (adapted) encoder embeddings ``(n, width)``, in length-sorted batches.
-
-        Sorting by length keeps padding, and so wasted compute, small.
-        """
-        width = int(self.model.encoder.config.hidden_size)
-        out = torch.empty(len(items), width)
-        for idx in length_sorted_batches(items, batch_size):
-            enc = self.encode([items[i] for i in idx])
-            out[torch.tensor(idx)] = self.model.embed(enc["input_ids"], enc["attention_mask"])
-        return out
+        """Pooled (adapted) encoder embeddings ``(n, width)`` (the ``adapted`` view)."""
+        return self.embed_views(items, batch_size=batch_size)["adapted"]
 
     @torch.inference_mode()
     def embed_views(
         self, items: Sequence[ClassifyInput], *, batch_size: int = INFERENCE_BATCH
     ) -> dict[str, torch.Tensor]:
-        """Pooled embeddings ``(n, width)`` per branch (:meth:`StanceModel.embed_views`)."""
+        """Pooled embeddings ``(n, width)`` per branch (:meth:`StanceModel.embed_views`).
+
+        Computed in length-sorted batches: sorting by length keeps padding, and so
+        wasted compute, small.
+        """
         width = int(self.model.encoder.config.hidden_size)
         out: dict[str, torch.Tensor] = {}
         for idx in length_sorted_batches(items, batch_size):

@@ -21,6 +21,10 @@ def tiny_args(output_dir: Path, encoder_dir: Path, data_dir: Path, **overrides) 
     )
 
 
+TINY_LORA = {"epochs": 1, "lora": True, "lora_r": 4, "lora_alpha": 8, "lora_layers": 1}
+"""A one-epoch LoRA on the tiny encoder's top layer."""
+
+
 def test_trainer_writes_small_model_dir_without_base_weights(tiny_model_dir: Path) -> None:
     names = sorted(p.name for p in tiny_model_dir.iterdir())
     assert names == ["MODEL_CARD.md", "adapter", "heads.safetensors", "model.json"]
@@ -107,11 +111,7 @@ def test_lora_on_the_top_layers_adapts_only_those_and_reloads(
         tmp_path / "top",
         tiny_encoder_dir,
         tiny_data_dir,
-        epochs=1,
-        lora=True,
-        lora_r=4,
-        lora_alpha=8,
-        lora_layers=1,
+        **TINY_LORA,
     )
     out = train(args)
     n_layers = json.loads((tiny_encoder_dir / "config.json").read_text())["num_hidden_layers"]
@@ -180,11 +180,7 @@ def test_lora_then_a_head_ensemble_on_the_adapted_encoder(
             out,
             tiny_encoder_dir,
             tiny_data_dir,
-            epochs=1,
-            lora=True,
-            lora_r=4,
-            lora_alpha=8,
-            lora_layers=1,
+            **TINY_LORA,
             head_members=3,
             head_epochs=10,
             seed=5,
@@ -314,11 +310,7 @@ def test_a_base_branch_reads_the_adapted_layers_with_their_base_weights(
         tmp_path / "m",
         tiny_encoder_dir,
         tiny_data_dir,
-        epochs=1,
-        lora=True,
-        lora_r=4,
-        lora_alpha=8,
-        lora_layers=1,
+        **TINY_LORA,
         head_members=2,
         head_epochs=10,
         base_branch=True,
