@@ -137,6 +137,20 @@ def summary_table(res: dict[str, Any]) -> Table:
         if comps:
             parts = ", ".join(f"{k} {v:.0f}" for k, v in comps.items())
             _row(table, "spaCy components (ms/article)", parts)
+        cpu = s.get("cpu_ms_per_article", {})
+        if cpu:
+            parts = ", ".join(f"{k} {v:.0f}" for k, v in cpu.items())
+            _row(table, "stage CPU, all threads (ms/article)", parts)
+        c = s.get("ceiling")
+        if c:
+            _row(
+                table,
+                f"ceiling on {c['cores']} cores (CPU per article, int8 model on 1 thread)",
+                f"{c['articles_per_s']:.1f} articles/s ({c['cpu_ms_per_article']:.0f} ms); "
+                f"the parse alone: {c['parse_alone_articles_per_s']:.1f} articles/s",
+                ">= 10 articles/s reachable",
+                c["parse_alone_articles_per_s"] >= 10,
+            )
     if "throughput" in res:
         for name, run in res["throughput"]["runs"].items():
             if "error" in run:
