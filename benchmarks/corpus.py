@@ -49,10 +49,13 @@ def sized_articles(words: int = 800) -> list[str]:
     return out
 
 
-def iter_corpus(n: int, *, words: int = 800) -> Iterator[dict[str, str]]:
-    """``n`` articles as ``{"id", "text"}``, cycling through the sized dev articles."""
+def iter_corpus(n: int | None = None, *, words: int = 800) -> Iterator[dict[str, str]]:
+    """``n`` articles as ``{"id", "text"}``, cycling through the sized dev articles.
+
+    ``n=None`` gives each distinct article once.
+    """
     base = sized_articles(words)
-    for k in range(n):
+    for k in range(len(base) if n is None else n):
         yield {"id": f"bench-{k:06d}", "text": base[k % len(base)]}
 
 
