@@ -472,6 +472,14 @@ def train_cmd(
             "averaged with the adapted heads (those layers run twice at inference).",
         ),
     ] = True,
+    sentiment_lexicon: Annotated[
+        bool,
+        Opt(
+            "--sentiment-lexicon/--no-sentiment-lexicon",
+            help="Stack the sentiment head with VADER's scores of the quote, fitted on the "
+            "held-out split (replaces the sentiment temperature).",
+        ),
+    ] = True,
     speakers: Annotated[
         bool,
         Opt(
@@ -511,6 +519,7 @@ def train_cmd(
         "head_members": head_members or 5,
         "speaker_input": speakers,
         "speaker_dropout": speaker_dropout,
+        "sentiment_lexicon": sentiment_lexicon,
     }
     if lora:
         kwargs["epochs"] = epochs or DEFAULT_LORA_EPOCHS

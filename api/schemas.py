@@ -344,6 +344,11 @@ class ModelInfo(BaseModel):
     targets: list[str]
     tasks: dict[str, list[str]]
     temperatures: dict[str, float] = Field(default_factory=dict)
+    sentiment_lexicon: dict[str, Any] | None = Field(
+        None,
+        description="The sentiment stack with VADER's scores, when the model has one: labels, "
+        "features, weights, intercepts and C; it replaces the sentiment temperature.",
+    )
     max_length: int | None = None
     training: dict[str, Any] = Field(
         default_factory=dict,

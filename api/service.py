@@ -18,6 +18,7 @@ import json
 import logging
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, is_dataclass
 from pathlib import Path
 from typing import Any
 
@@ -356,6 +357,7 @@ class LabelService:
             targets=self.targets,
             tasks=tasks,
             temperatures=dict(getattr(config, "temperatures", None) or {}),
+            sentiment_lexicon=_as_dict(getattr(config, "sentiment_lexicon", None)),
             max_length=getattr(config, "max_length", None),
             training=provenance,
             metrics=dict(training.get("metrics") or {}),
@@ -365,6 +367,11 @@ class LabelService:
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def _as_dict(value: object) -> dict[str, Any] | None:
+    """A config dataclass as JSON-ready data (None stays None)."""
+    return asdict(value) if is_dataclass(value) and not isinstance(value, type) else None
 
 
 def _body_field(raw: object) -> str:

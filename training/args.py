@@ -21,9 +21,10 @@ class TrainArgs:
     """Settings for :func:`stancewire.training.trainer.train`.
 
     ``stancewire train``'s defaults (LoRA on the top :data:`DEFAULT_LORA_LAYERS`
-    layers for :data:`DEFAULT_LORA_EPOCHS` epochs, then ``head_members=5`` and
-    ``base_branch=True``) reproduce the bundled model; every field is saved into
-    the model's ``model.json`` so a model always says how it was made.
+    layers for :data:`DEFAULT_LORA_EPOCHS` epochs, then ``head_members=5``,
+    ``base_branch=True`` and ``sentiment_lexicon=True``) reproduce the bundled
+    model; every field is saved into the model's ``model.json`` so a model always
+    says how it was made.
     """
 
     output_dir: Path = Path("models/artifacts/default")
@@ -46,12 +47,13 @@ class TrainArgs:
     lora_dropout: float = 0.1
     lora_layers: int | None = None
     base_branch: bool = False
+    sentiment_lexicon: bool = False
     context_dropout: float = 0.3
     speaker_input: bool = True
     speaker_dropout: float = 0.0
     holdout_fraction: float = 0.15
     limit: int | None = None
-    version: str = "0.4.0"
+    version: str = "0.4.1"
     threads: int = 2
     extra: dict[str, Any] = field(default_factory=dict)
 

@@ -4,11 +4,21 @@ A fine-tuned classifier is usually over-confident; dividing its logits by one
 temperature per task, fitted on held-out data, fixes most of that without
 changing any prediction (Guo et al., 2017). The confidences stancewire outputs
 are these calibrated probabilities.
+
+Sentiment can go one step further: :func:`fit_lexicon_stack` fits a logistic
+regression over the head's scaled log-probabilities and VADER's scores of the
+quote (:mod:`stancewire.models.lexicon`), which is calibrated by the same
+held-out log-loss and also moves predictions.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import torch
+
+from stancewire.models.lexicon import LexiconStack, stack_features
 
 
 def fit_temperature(logits: torch.Tensor, labels: torch.Tensor, *, max_iter: int = 200) -> float:
@@ -59,3 +69,64 @@ def expected_calibration_error(
         if in_bin.any():
             ece += in_bin.float().mean() * (correct[in_bin].mean() - conf[in_bin].mean()).abs()
     return float(ece)
+
+
+LEXICON_CS = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0)
+"""Inverse regularisation strengths the lexicon stack's cross-validation chooses from."""
+
+
+def fit_lexicon_stack(
+    log_probs: torch.Tensor,
+    texts: Sequence[str],
+    labels: torch.Tensor,
+    label_names: Sequence[str],
+    *,
+    seed: int,
+    folds: int = 5,
+) -> tuple[LexiconStack, torch.Tensor] | None:
+    """Fit the sentiment head's stack with VADER's scores on held-out statements.
+
+    The regularisation is chosen by ``folds``-fold cross-validated log-loss on
+    the same rows, so nothing outside the held-out split is looked at.
+
+    Args:
+        log_probs: ``(n, k)`` the head's temperature-scaled log-probabilities.
+        texts: the quotes' own words, one per row.
+        labels: ``(n,)`` gold class indices.
+        label_names: the ``k`` labels, in the head's order.
+        seed: seed of the folds' shuffle.
+
+    Returns:
+        The stack (refitted on every row) and its cross-validated ``(n, k)``
+        probabilities, each row predicted by a stack that did not see it: those
+        are what its held-out ECE and macro-F1 are computed on. None when some
+        label has fewer than two rows, too few to fit or cross-validate on.
+    """
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import log_loss
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+    y = labels.numpy()
+    counts = [int((y == k).sum()) for k in range(len(label_names))]
+    if min(counts) < 2:
+        return None
+    x = stack_features(log_probs, texts).numpy()
+    split = StratifiedKFold(n_splits=min(folds, min(counts)), shuffle=True, random_state=seed)
+    best: tuple[float, float, Any] | None = None
+    for c in LEXICON_CS:  # the same folds for every C: the choice compares like with like
+        probs = cross_val_predict(
+            LogisticRegression(C=c, max_iter=5000), x, y, cv=split, method="predict_proba"
+        )
+        loss = log_loss(y, probs, labels=list(range(len(label_names))))
+        if best is None or loss < best[0]:
+            best = (loss, c, probs)
+    assert best is not None
+    _, c, held_probs = best
+    fitted = LogisticRegression(C=c, max_iter=5000).fit(x, y)
+    stack = LexiconStack(
+        labels=list(label_names),
+        coef=[[round(float(v), 6) for v in row] for row in fitted.coef_],
+        intercept=[round(float(v), 6) for v in fitted.intercept_],
+        c=c,
+    )
+    return stack, torch.from_numpy(held_probs).float()

@@ -65,6 +65,9 @@ def render_model_card(
         mode += f" --head-members {members}"
     if config.get("lora"):
         mode += " --base-branch" if branch else " --no-base-branch"
+    stack = config.get("sentiment_lexicon")
+    if not stack and args.get("sentiment_lexicon") is not None:
+        mode += " --no-sentiment-lexicon"
     speakers = bool(config.get("speaker_input"))
     if not speakers:
         mode += " --no-speakers"
@@ -92,7 +95,15 @@ def render_model_card(
         f"- Input: {reads}, at most {config.get('max_length')} tokens.",
         "- Confidences are temperature-scaled on the held-out split: "
         + ", ".join(f"{k} T={v}" for k, v in config.get("temperatures", {}).items())
-        + ".",
+        + "."
+        + (
+            f" Sentiment is then stacked with VADER's scores of the quote's words: a logistic "
+            f"regression (C={stack.get('c')}, chosen by cross-validated log-loss) over the "
+            "scaled log-probabilities and the four VADER scores, fitted on the same split; "
+            "its probabilities are the output's."
+            if stack
+            else ""
+        ),
         "",
         "## Training data",
         f"- {training.get('n_train')} authored statements for training, "
@@ -140,6 +151,15 @@ def render_model_card(
         lines.append(
             f"| {task} | {cal['temperature']} | {cal['ece_before']:.3f} | {cal['ece_after']:.3f} |"
         )
+    lexicon = metrics.get("calibration", {}).get("sentiment", {}).get("lexicon")
+    if lexicon:
+        lines += [
+            "",
+            "The sentiment stack, scored by 5-fold cross-validation on the held-out split "
+            "(each row predicted by a stack fitted without it): "
+            f"ECE {lexicon['ece_cv']:.3f}, macro-F1 {lexicon['macro_f1_cv']:.3f} "
+            f"(the head alone: {lexicon['macro_f1_head']:.3f}).",
+        ]
     for name, values in (extra_metrics or {}).items():
         lines += ["", f"## {name}", "", "| metric | value |", "|---|---|"]
         lines += [f"| {k} | {_fmt(v)} |" for k, v in values.items()]

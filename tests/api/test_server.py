@@ -404,6 +404,7 @@ def test_model_info_and_evaluation_report(
         assert body["name"] == tiny_pipeline.model_name
         assert body["version"] == config["version"]
         assert body["temperatures"] == config["temperatures"]
+        assert body["sentiment_lexicon"] is None  # the tiny model has no stack
         assert body["metrics"] == config["training"]["metrics"]
         assert body["training"]["n_train"] == config["training"]["n_train"]
         assert "output_dir" not in body["training"]["args"]  # no server paths published

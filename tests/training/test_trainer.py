@@ -371,3 +371,32 @@ def test_a_base_branch_reads_the_adapted_layers_with_their_base_weights(
 def test_a_base_branch_needs_lora(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="base branch"):
         TrainArgs(output_dir=tmp_path, lora=False, base_branch=True)
+
+
+def test_the_trainer_stacks_sentiment_with_the_lexicon_when_asked(
+    tmp_path: Path, tiny_encoder_dir: Path, tiny_data_dir: Path, tiny_model_dir: Path
+) -> None:
+    args = tiny_args(
+        tmp_path / "m",
+        tiny_encoder_dir,
+        tiny_data_dir,
+        **TINY_LORA,
+        sentiment_lexicon=True,
+        holdout_fraction=0.45,  # every sentiment label twice in the held-out split
+    )
+    out = train(args)
+    config = json.loads((out / "model.json").read_text())
+    stack = config["sentiment_lexicon"]
+    assert stack["labels"] == config["tasks"]["sentiment"]
+    assert [len(row) for row in stack["coef"]] == [7, 7, 7]
+    report = config["training"]["metrics"]["calibration"]["sentiment"]["lexicon"]
+    assert set(report) == {"c", "ece_cv", "macro_f1_cv", "macro_f1_head"}
+    assert 0 <= report["ece_cv"] <= 1 and report["c"] == stack["c"]
+    card = (out / "MODEL_CARD.md").read_text()
+    assert "VADER" in card and "--no-sentiment-lexicon" not in card
+    # the stack is what the loaded model's sentiment comes from
+    clf = QuoteClassifier.load(out)
+    assert clf.config.sentiment_lexicon is not None
+    assert clf.config.sentiment_lexicon.coef == stack["coef"]
+    # a model trained without it says so in its reproduce command
+    assert "--no-sentiment-lexicon" in (tiny_model_dir / "MODEL_CARD.md").read_text()
