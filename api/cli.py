@@ -477,9 +477,10 @@ def train_cmd(
         Opt(
             "--sentiment-lexicon/--no-sentiment-lexicon",
             help="Stack the sentiment head with VADER's scores of the quote, fitted on the "
-            "held-out split (replaces the sentiment temperature).",
+            "held-out split (replaces the sentiment temperature). Not the default: on the "
+            "real quotes it gains 2 points of sentiment macro-F1 but is less well calibrated.",
         ),
-    ] = True,
+    ] = False,
     speakers: Annotated[
         bool,
         Opt(

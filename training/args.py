@@ -21,10 +21,9 @@ class TrainArgs:
     """Settings for :func:`stancewire.training.trainer.train`.
 
     ``stancewire train``'s defaults (LoRA on the top :data:`DEFAULT_LORA_LAYERS`
-    layers for :data:`DEFAULT_LORA_EPOCHS` epochs, then ``head_members=5``,
-    ``base_branch=True`` and ``sentiment_lexicon=True``) reproduce the bundled
-    model; every field is saved into the model's ``model.json`` so a model always
-    says how it was made.
+    layers for :data:`DEFAULT_LORA_EPOCHS` epochs, then ``head_members=5`` and
+    ``base_branch=True``) reproduce the bundled model; every field is saved into
+    the model's ``model.json`` so a model always says how it was made.
     """
 
     output_dir: Path = Path("models/artifacts/default")
@@ -53,7 +52,7 @@ class TrainArgs:
     speaker_dropout: float = 0.0
     holdout_fraction: float = 0.15
     limit: int | None = None
-    version: str = "0.4.1"
+    version: str = "0.4.0"
     threads: int = 2
     extra: dict[str, Any] = field(default_factory=dict)
 

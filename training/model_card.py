@@ -66,8 +66,8 @@ def render_model_card(
     if config.get("lora"):
         mode += " --base-branch" if branch else " --no-base-branch"
     stack = config.get("sentiment_lexicon")
-    if not stack and args.get("sentiment_lexicon") is not None:
-        mode += " --no-sentiment-lexicon"
+    if stack:
+        mode += " --sentiment-lexicon"
     speakers = bool(config.get("speaker_input"))
     if not speakers:
         mode += " --no-speakers"

@@ -188,3 +188,25 @@ def test_cli_classify_reads_the_speaker(tmp_path: Path, tiny_model_dir: Path) ->
     bad = runner.invoke(app, ["classify", str(quotes), "-o", str(out), "-m", str(tiny_model_dir)])
     assert bad.exit_code == 1
     assert '"speaker" must be a string' in str(bad.exception)
+
+
+@pytest.mark.parametrize(("flags", "stacked"), [([], False), (["--sentiment-lexicon"], True)])
+def test_cli_train_passes_the_bundled_recipe_and_the_lexicon_flag(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, flags: list[str], stacked: bool
+) -> None:
+    from stancewire.training import trainer
+
+    seen = []
+
+    def fake_train(args, progress=None):  # records what the command asked for
+        seen.append(args)
+        args.output_dir.mkdir(parents=True)
+        (args.output_dir / "model.json").write_text(json.dumps({"training": {"metrics": {}}}))
+        return args.output_dir
+
+    monkeypatch.setattr(trainer, "train", fake_train)
+    result = runner.invoke(app, ["train", "--output", str(tmp_path / "m"), *flags])
+    assert result.exit_code == 0, result.output
+    (args,) = seen
+    assert args.sentiment_lexicon is stacked
+    assert args.base_branch and args.lora and args.head_members == 5

@@ -393,10 +393,12 @@ def test_the_trainer_stacks_sentiment_with_the_lexicon_when_asked(
     assert set(report) == {"c", "ece_cv", "macro_f1_cv", "macro_f1_head"}
     assert 0 <= report["ece_cv"] <= 1 and report["c"] == stack["c"]
     card = (out / "MODEL_CARD.md").read_text()
-    assert "VADER" in card and "--no-sentiment-lexicon" not in card
+    assert "VADER" in card and "--no-base-branch --sentiment-lexicon --seed" in card
     # the stack is what the loaded model's sentiment comes from
     clf = QuoteClassifier.load(out)
     assert clf.config.sentiment_lexicon is not None
     assert clf.config.sentiment_lexicon.coef == stack["coef"]
-    # a model trained without it says so in its reproduce command
-    assert "--no-sentiment-lexicon" in (tiny_model_dir / "MODEL_CARD.md").read_text()
+    # a model trained without it has none, and its card neither describes nor asks for one
+    assert "sentiment_lexicon" not in json.loads((tiny_model_dir / "model.json").read_text())
+    card = (tiny_model_dir / "MODEL_CARD.md").read_text()
+    assert "VADER" not in card and "--sentiment-lexicon" not in card
