@@ -544,16 +544,13 @@ class QuoteClassifier:
         if not items:
             return []
         raw = self.logits(items, batch_size=batch_size)
-        probs = {
-            task: torch.softmax(value / self.config.temperatures.get(task, 1.0), dim=-1)
-            for task, value in raw.items()
+        scaled = {
+            task: value / self.config.temperatures.get(task, 1.0) for task, value in raw.items()
         }
+        probs = {task: torch.softmax(value, dim=-1) for task, value in scaled.items()}
         stack = self.config.sentiment_lexicon
-        if stack is not None and "sentiment" in raw:
-            scaled = raw["sentiment"] / self.config.temperatures.get("sentiment", 1.0)
-            probs["sentiment"] = stack.probabilities(
-                torch.log_softmax(scaled, dim=-1), [it.text for it in items]
-            )
+        if stack is not None and "sentiment" in scaled:
+            probs["sentiment"] = stack.probabilities(scaled["sentiment"], [it.text for it in items])
         results: list[dict[str, Scored]] = []
         for i in range(len(items)):
             row: dict[str, Scored] = {}

@@ -42,9 +42,13 @@ def vader_scores(texts: Sequence[str]) -> torch.Tensor:
     return torch.tensor(rows, dtype=torch.float32).reshape(len(rows), len(VADER_FEATURES))
 
 
-def stack_features(log_probs: torch.Tensor, texts: Sequence[str]) -> torch.Tensor:
-    """The stack's input: the head's log-probabilities, then VADER's scores of ``texts``."""
-    return torch.cat([log_probs.float(), vader_scores(texts)], dim=1)
+def stack_features(scaled_logits: torch.Tensor, texts: Sequence[str]) -> torch.Tensor:
+    """The stack's input: the head's log-probabilities, then VADER's scores of ``texts``.
+
+    ``scaled_logits`` are the head's logits divided by its temperature (log-
+    probabilities work too: the log-softmax leaves them as they are).
+    """
+    return torch.cat([torch.log_softmax(scaled_logits.float(), dim=-1), vader_scores(texts)], 1)
 
 
 @dataclass
@@ -74,11 +78,11 @@ class LexiconStack:
         if not self.features:
             self.features = [f"logp_{label}" for label in self.labels] + list(VADER_FEATURES)
 
-    def probabilities(self, log_probs: torch.Tensor, texts: Sequence[str]) -> torch.Tensor:
-        """Stacked sentiment probabilities from the head's log-probabilities and the texts."""
-        if len(texts) != log_probs.shape[0]:
-            raise ValueError(f"{log_probs.shape[0]} rows of log-probabilities, {len(texts)} texts")
-        x = stack_features(log_probs, texts)
+    def probabilities(self, scaled_logits: torch.Tensor, texts: Sequence[str]) -> torch.Tensor:
+        """Stacked sentiment probabilities from the head's scaled logits and the texts."""
+        if len(texts) != scaled_logits.shape[0]:
+            raise ValueError(f"{scaled_logits.shape[0]} rows of logits, {len(texts)} texts")
+        x = stack_features(scaled_logits, texts)
         logits = x @ torch.tensor(self.coef).T + torch.tensor(self.intercept)
         return torch.softmax(logits, dim=-1)
 

@@ -76,7 +76,7 @@ LEXICON_CS = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0)
 
 
 def fit_lexicon_stack(
-    log_probs: torch.Tensor,
+    scaled_logits: torch.Tensor,
     texts: Sequence[str],
     labels: torch.Tensor,
     label_names: Sequence[str],
@@ -90,7 +90,7 @@ def fit_lexicon_stack(
     the same rows, so nothing outside the held-out split is looked at.
 
     Args:
-        log_probs: ``(n, k)`` the head's temperature-scaled log-probabilities.
+        scaled_logits: ``(n, k)`` the head's logits divided by its temperature.
         texts: the quotes' own words, one per row.
         labels: ``(n,)`` gold class indices.
         label_names: the ``k`` labels, in the head's order.
@@ -110,7 +110,7 @@ def fit_lexicon_stack(
     counts = [int((y == k).sum()) for k in range(len(label_names))]
     if min(counts) < 2:
         return None
-    x = stack_features(log_probs, texts).numpy()
+    x = stack_features(scaled_logits, texts).numpy()
     split = StratifiedKFold(n_splits=min(folds, min(counts)), shuffle=True, random_state=seed)
     best: tuple[float, float, Any] | None = None
     for c in LEXICON_CS:  # the same folds for every C: the choice compares like with like

@@ -372,22 +372,23 @@ def _stack_sentiment(
     """
     labels = clf.tasks["sentiment"]
     gold = _label_tensor(rows, "sentiment", labels)
-    scaled = torch.log_softmax(logits / clf.config.temperatures["sentiment"], dim=-1)
+    scaled = logits / clf.config.temperatures["sentiment"]
     fitted = fit_lexicon_stack(scaled, [r.quote for r in rows], gold, labels, seed=args.seed)
     if fitted is None:
         logger.warning("too few held-out rows of some sentiment label: no lexicon stack")
         return
     clf.config.sentiment_lexicon, held_probs = fitted
+    sentiment = {"sentiment": labels}
     report["lexicon"] = {
         "c": clf.config.sentiment_lexicon.c,
         "ece_cv": round(expected_calibration_error(held_probs, gold), 4),
-        "macro_f1_cv": round(_macro_f1(held_probs.argmax(-1), gold), 4),
-        "macro_f1_head": round(_macro_f1(logits.argmax(-1), gold), 4),
+        "macro_f1_cv": round(
+            evaluate_logits({"sentiment": held_probs}, rows, sentiment)["sentiment_macro"], 4
+        ),
+        "macro_f1_head": round(
+            evaluate_logits({"sentiment": logits}, rows, sentiment)["sentiment_macro"], 4
+        ),
     }
-
-
-def _macro_f1(pred: torch.Tensor, gold: torch.Tensor) -> float:
-    return float(f1_score(gold.numpy(), pred.numpy(), average="macro", zero_division=0))
 
 
 def train(args: TrainArgs, *, progress: ProgressFn | None = None) -> Path:
