@@ -763,6 +763,51 @@ def _eval_table(run: EvalRun, title: str) -> Table:
     return table
 
 
+@app.command("card")
+def card_cmd(
+    model: Annotated[
+        Path | None, Opt("--model", "-m", help="Model directory (default: the bundled model).")
+    ] = None,
+    evals: Annotated[
+        list[Path] | None,
+        Opt(
+            "--eval",
+            help="A `stancewire eval --out` directory (or its metrics.json) of this model, to "
+            "record beside it; repeat for several sets. A set and mode already recorded is "
+            "replaced.",
+        ),
+    ] = None,
+) -> None:
+    """Regenerate a model's MODEL_CARD.md, with development-set scores from eval runs.
+
+    The card is built from model.json and from the evaluation runs recorded in
+    evaluations.json beside it; --eval adds runs there first. A run must have
+    scored this very model (its fingerprint is checked), so a retrained model
+    never shows an old score.
+    """
+    from stancewire.models.backends.finetuned import DEFAULT_MODEL_DIR
+    from stancewire.models.classifier import CONFIG_FILE
+    from stancewire.models.errors import ModelLoadError
+    from stancewire.training.model_card import (
+        load_evaluations,
+        record_evaluations,
+        write_model_card,
+    )
+
+    model_dir = model or DEFAULT_MODEL_DIR
+    if not (model_dir / CONFIG_FILE).is_file():
+        raise ModelLoadError(f"{model_dir} is not a stancewire model directory (no {CONFIG_FILE})")
+    if evals:
+        record_evaluations(model_dir, list(evals))
+    path = write_model_card(model_dir)
+    recorded = load_evaluations(model_dir)
+    out.print(
+        f"card -> {path} ({len(recorded)} evaluation run{'s' if len(recorded) != 1 else ''}: "
+        + (", ".join(f"{e['set']} {e['mode']}" for e in recorded) or "none")
+        + ")"
+    )
+
+
 @app.command("serve")
 def serve_cmd(
     host: Annotated[

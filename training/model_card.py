@@ -2,7 +2,10 @@
 
 The card is generated from ``model.json`` so it can never disagree with the
 model it describes: data, training command, held-out metrics, calibration,
-intended use and limits.
+intended use and limits. Its development-set section, the real score, comes
+from evaluation runs recorded beside the model (``evaluations.json``, written
+by :func:`record_evaluations` from ``stancewire eval`` outputs), so that it is
+regenerated too, never typed in by hand.
 """
 
 from __future__ import annotations
@@ -11,20 +14,176 @@ import json
 from pathlib import Path
 from typing import Any
 
+from stancewire.models.classifier import model_fingerprint
+from stancewire.models.errors import ConfigError
+
+EVALUATIONS_FILE = "evaluations.json"
+"""Evaluation runs recorded beside a model (:func:`record_evaluations`)."""
+CARD_METRICS = (
+    "us_presence_favg",
+    "us_presence_macro3",
+    "militias_favg",
+    "militias_macro3",
+    "sentiment_macro",
+)
+"""The label metrics a card shows for every run, in column order."""
+END_TO_END_METRICS = ("quote_f1", "attribution_acc", "speaker_stance_favg")
+"""What an end-to-end run adds: extraction, attribution and the per-speaker roll-up."""
+_MODE_TITLES = {
+    "oracle": (
+        "Oracle mode: the gold quotes, their sentence and their gold speaker are given, so "
+        "extraction and attribution errors do not count"
+    ),
+    "end_to_end": (
+        "End to end: the pipeline labels the gold articles; stance and sentiment are scored "
+        "on the quotes it matched (docs/ANNOTATION.md section 7)"
+    ),
+}
+
 
 def _fmt(value: Any) -> str:
     return f"{value:.3f}" if isinstance(value, float) else str(value)
 
 
-def render_model_card(
-    model_dir: Path, *, extra_metrics: dict[str, dict[str, Any]] | None = None
-) -> str:
+def evaluation_summary(run: dict[str, Any], *, name: str | None = None) -> dict[str, Any]:
+    """What a card keeps of one ``stancewire eval`` run's ``metrics.json``.
+
+    Args:
+        run: the parsed ``metrics.json``.
+        name: the set's name in the card (default: the gold file's stem).
+
+    Raises:
+        ConfigError: the run is not a model's run, or lacks a metric a card shows.
+    """
+    if run.get("mode") not in _MODE_TITLES:
+        raise ConfigError(
+            f"only oracle and end-to-end runs of a model go on a card, not mode {run.get('mode')!r}"
+        )
+    metrics, intervals = run.get("metrics", {}), run.get("intervals", {})
+    keys = CARD_METRICS + (END_TO_END_METRICS if run["mode"] == "end_to_end" else ())
+    missing = [k for k in keys if k not in metrics or k not in intervals]
+    if missing:
+        raise ConfigError(f"the run has no {', '.join(missing)}")
+    support = {
+        task: dict(zip(conf["labels"], (int(sum(row)) for row in conf["matrix"]), strict=True))
+        for task, conf in run.get("confusion", {}).items()
+        if task in ("us_presence", "militias")
+    }
+    info = run.get("model_info") or {}
+    return {
+        "set": name or Path(str(run.get("gold", "gold"))).stem,
+        "gold": run.get("gold"),
+        "mode": run["mode"],
+        "unit": run.get("unit"),
+        "n_quotes": int(metrics.get("n", metrics.get("n_gold", 0))),
+        "n_articles": metrics.get(
+            "n_articles", metrics.get("n_units") if run.get("unit") == "article" else None
+        ),
+        "bootstrap": run.get("bootstrap", {}).get("n"),
+        "metrics": {k: [metrics[k], *intervals[k]] for k in keys},
+        "support": support,
+        "fingerprint": (info.get("details") or {}).get("fingerprint"),
+    }
+
+
+def record_evaluations(model_dir: Path, run_dirs: list[Path]) -> Path:
+    """Add evaluation runs to ``model_dir/evaluations.json`` (one entry per set and mode).
+
+    Each run must have scored this very model: its recorded fingerprint must
+    equal the directory's (:func:`stancewire.models.classifier.model_fingerprint`),
+    so retraining into the same directory cannot leave an old score on the card.
+
+    Raises:
+        ConfigError: a run is missing, unreadable, of another model, or not a model's run.
+    """
+    model_dir = Path(model_dir)
+    expected = model_fingerprint(model_dir)
+    path = model_dir / EVALUATIONS_FILE
+    entries = load_evaluations(model_dir)
+    for run_dir in run_dirs:
+        source = Path(run_dir)
+        source = source / "metrics.json" if source.is_dir() else source
+        try:
+            run = json.loads(source.read_text("utf-8"))
+        except (OSError, ValueError) as err:
+            raise ConfigError(f"cannot read evaluation run {source}: {err}") from err
+        summary = evaluation_summary(run)
+        if summary["fingerprint"] != expected:
+            scored = summary["fingerprint"] or "(unknown: a run from before metrics.json schema 4)"
+            raise ConfigError(
+                f"{source} scored model {scored}, not this one ({expected}): rerun "
+                f"stancewire eval --model {model_dir}"
+            )
+        entries = [e for e in entries if (e["set"], e["mode"]) != (summary["set"], summary["mode"])]
+        entries.append(summary)
+    entries.sort(key=lambda e: (e["mode"] != "oracle", e["set"]))
+    path.write_text(json.dumps(entries, indent=1) + "\n", encoding="utf-8")
+    return path
+
+
+def load_evaluations(model_dir: Path) -> list[dict[str, Any]]:
+    """The evaluation runs recorded beside a model that are still of this model."""
+    path = Path(model_dir) / EVALUATIONS_FILE
+    if not path.is_file():
+        return []
+    try:
+        entries = json.loads(path.read_text("utf-8"))
+    except ValueError as err:
+        raise ConfigError(f"{path} is not valid JSON: {err}") from err
+    current = model_fingerprint(Path(model_dir))
+    return [e for e in entries if e.get("fingerprint") == current]
+
+
+def _evaluation_lines(entries: list[dict[str, Any]]) -> list[str]:
+    """The card's development-set section: one table per mode, intervals in brackets."""
+    if not entries:
+        return []
+    lines = [
+        "",
+        "## Development sets: the real score",
+        "The model never trained on these. 95% intervals from a bootstrap over articles "
+        "(over quotes for a set of single quotes); recorded with `stancewire card --eval`. "
+        "An article set's quotes are read from the cleaned article, as the pipeline reads "
+        "them. The datasheet (`training/data/DATA.md`) says which training slices were "
+        "written with a development set's error categories (never its quotes) in mind: "
+        "that set's score is somewhat optimistic.",
+    ]
+    for mode, title in _MODE_TITLES.items():
+        rows = [e for e in entries if e["mode"] == mode]
+        if not rows:
+            continue
+        keys = list(rows[0]["metrics"])
+        lines += ["", f"{title}.", "", "| set | " + " | ".join(keys) + " |"]
+        lines.append("|---|" + "---|" * len(keys))
+        for e in rows:
+            size = f"{e['n_quotes']} quotes" + (
+                f", {e['n_articles']} articles" if e.get("n_articles") else ""
+            )
+            cells = [
+                f"{v:.3f} [{lo:.3f}, {hi:.3f}]"
+                for v, lo, hi in (e["metrics"].get(k, [float("nan")] * 3) for k in keys)
+            ]
+            lines.append(f"| {e['set']} ({size}) | " + " | ".join(cells) + " |")
+    lines += ["", "Gold stance classes per set (few quotes in a class means a wide interval):", ""]
+    seen = set()
+    for e in entries:
+        if e["set"] in seen or not e.get("support"):
+            continue
+        seen.add(e["set"])
+        parts = [
+            f"{task} " + " / ".join(f"{lab} {n}" for lab, n in counts.items())
+            for task, counts in e["support"].items()
+        ]
+        lines.append(f"- {e['set']}: " + "; ".join(parts))
+    return lines
+
+
+def render_model_card(model_dir: Path) -> str:
     """The card's Markdown for the model in ``model_dir``.
 
     Args:
-        model_dir: a directory written by the trainer.
-        extra_metrics: optional evaluation results to include, by set name
-            (e.g. ``{"seeds (oracle quotes)": {...}}``).
+        model_dir: a directory written by the trainer; evaluation runs recorded
+            beside it (:func:`record_evaluations`) become its development-set section.
     """
     config = json.loads((model_dir / "model.json").read_text("utf-8"))
     training = config.get("training", {})
@@ -160,16 +319,20 @@ def render_model_card(
             f"ECE {lexicon['ece_cv']:.3f}, macro-F1 {lexicon['macro_f1_cv']:.3f} "
             f"(the head alone: {lexicon['macro_f1_head']:.3f}).",
         ]
-    for name, values in (extra_metrics or {}).items():
-        lines += ["", f"## {name}", "", "| metric | value |", "|---|---|"]
-        lines += [f"| {k} | {_fmt(v)} |" for k, v in values.items()]
+    evaluations = load_evaluations(model_dir)
+    lines += _evaluation_lines(evaluations)
     lines += [
         "",
         "## Intended use and limits",
         "- For analysts labelling news about Iraq, the US military presence and the "
         "Iran-backed militias; English only.",
         "- Trained only on statements we wrote in wire-service style: real quotes score "
-        "lower than the held-out split (see the README for the development-set numbers).",
+        "lower than the held-out split ("
+        + (
+            "see the development sets above)."
+            if evaluations
+            else "record development-set scores with `stancewire card --eval`)."
+        ),
         (
             "- Stance is read from the quote, its sentence and who speaks. The model leans "
             "on the speaker's side: a statement against the usual line of its side (a "

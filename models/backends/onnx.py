@@ -43,6 +43,7 @@ from stancewire.models.classifier import (
     QuoteClassifier,
     StanceModel,
     length_sorted_batches,
+    model_fingerprint,
 )
 from stancewire.models.errors import ConfigError, ModelLoadError
 from stancewire.models.targets import Target, TargetsConfig
@@ -149,15 +150,6 @@ def fp32_matmuls(model: Any, recipe: Int8Recipe | None = None) -> list[str]:
         name for name, (layer, part) in found.items() if layer in keep and part in recipe.fp32_parts
     ]
     return kept + heads
-
-
-def model_fingerprint(model_dir: Path) -> str:
-    """A short hash of every file of a model directory: a new model means a new export."""
-    digest = hashlib.sha256()
-    for path in sorted(p for p in model_dir.rglob("*") if p.is_file()):
-        digest.update(str(path.relative_to(model_dir)).encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
 
 
 class _Exportable(torch.nn.Module):
@@ -290,6 +282,7 @@ class OnnxQuoteClassifier(QuoteClassifier):
         tokenizer = AutoTokenizer.from_pretrained(resolve_base_model(config.base_model))
         clf = cls(session, tokenizer, config, quantized=quantize)
         clf.source = str(model_dir)
+        clf.fingerprint = model_fingerprint(model_dir)
         return clf
 
     def model_info(self) -> ModelInfo:

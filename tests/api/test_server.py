@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -410,6 +411,7 @@ def test_model_info_and_evaluation_report(
         assert "output_dir" not in body["training"]["args"]  # no server paths published
         assert body["model_card"] == (tiny_model_dir / "MODEL_CARD.md").read_text()
         assert body["evaluation"] is None
+        assert body["development_sets"] == []  # none recorded beside the tiny model
         error = assert_error(c.get("/report"), 404, "SW902")
         assert "stancewire eval" in error["message"]
 
@@ -439,6 +441,25 @@ def test_model_info_and_evaluation_report(
         assert report.text == "<!doctype html><title>new</title>"
         assert report.headers["content-type"].startswith("text/html")
         assert "default-src 'none'" in report.headers["content-security-policy"]
+
+
+def test_model_info_shows_recorded_development_sets_of_the_served_weights(
+    tiny_model_dir: Path, tmp_path: Path
+) -> None:
+    from stancewire.models.classifier import model_fingerprint
+    from stancewire.training.model_card import EVALUATIONS_FILE
+
+    model_dir = Path(shutil.copytree(tiny_model_dir, tmp_path / "model"))
+    entry = {"set": "seeds", "mode": "oracle", "metrics": {"militias_favg": [0.5, 0.4, 0.6]}}
+    current = entry | {"fingerprint": model_fingerprint(model_dir)}
+    stale = entry | {"set": "older", "fingerprint": "0123456789abcdef"}
+    (model_dir / EVALUATIONS_FILE).write_text(json.dumps([current, stale]))
+    with serve(load_pipeline(model_dir), model_dir) as c:
+        assert c.get("/v1/model").json()["development_sets"] == [current]
+    (model_dir / EVALUATIONS_FILE).write_text("{not json")
+    with serve(load_pipeline(model_dir), model_dir) as c:
+        response = c.get("/v1/model")
+        assert response.status_code == 200 and response.json()["development_sets"] == []
 
 
 def test_model_card_defaults_to_the_bundled_model_dir(tiny_pipeline: StancePipeline) -> None:

@@ -22,7 +22,8 @@ from stancewire.eval.harness import (
     write_outputs,
 )
 from stancewire.eval.scorer import METRIC_NAMES
-from stancewire.models.classifier import QuoteClassifier
+from stancewire.models.backends.finetuned import DEFAULT_MODEL_DIR
+from stancewire.models.classifier import QuoteClassifier, model_fingerprint
 from tests.eval.test_bootstrap import GOLD_PATH, load_gold, perturbed
 from tests.models.test_backends_nli import NLI_3WAY, save_tiny_nli
 
@@ -366,6 +367,7 @@ def test_cli_end_to_end_on_the_seeds_with_the_default_model(tmp_path: Path) -> N
     assert result.exit_code == 0, result.output
     data = json.loads((out / "metrics.json").read_text())
     assert data["schema_version"] == METRICS_SCHEMA_VERSION and data["mode"] == "end_to_end"
+    assert data["model_info"]["details"]["fingerprint"] == model_fingerprint(DEFAULT_MODEL_DIR)
     assert set(METRIC_NAMES) <= set(data["metrics"])
     for name in METRIC_NAMES:
         low, high = data["intervals"][name]
