@@ -358,6 +358,19 @@ def _has_speaker(quote: Mapping[str, Any]) -> bool:
     return bool(speaker and str(speaker).strip())
 
 
+def affiliation_key(affiliation: object) -> str:
+    """An affiliation compared loosely: case, ``U.S.``/``US`` and a leading ``the`` aside.
+
+    Why: affiliation is free text (ANNOTATION.md section 2) and is not scored by
+    section 7, but the stance model reads it, so ``affiliation_acc`` tracks how
+    often the attributor writes the side the gold writes.
+    """
+    if not isinstance(affiliation, str):
+        return ""
+    text = re.sub(r"\bu\.s\.?(?=\s|$)", "us", affiliation.lower().strip())
+    return re.sub(r"^the\s+", "", text)
+
+
 def _speaker_ok(pred: Mapping[str, Any], gold: Mapping[str, Any]) -> bool:
     return names_match(pred.get("speaker"), gold.get("speaker"), gold.get("speaker_aliases") or ())
 
@@ -722,7 +735,8 @@ def score(gold: Iterable[Any], pred: Iterable[Any]) -> ScoreResult:
           gold quote, ``direct_r`` (= ``recall_direct``) the share of gold
           direct quotes that some prediction matched; ``direct_n`` counts gold
           direct quotes. ``kind_acc`` is the share of matched pairs whose kinds
-          agree.
+          agree; ``affiliation_acc`` the share whose affiliations agree
+          (:func:`affiliation_key`; both absent counts as agreeing).
         * ``person_r``/``person_attr``/``person_n`` and the same for
           ``organization`` and ``unnamed``, split by gold ``speaker_type``:
           recall of those gold quotes, attribution accuracy over those of them
@@ -846,6 +860,11 @@ def score(gold: Iterable[Any], pred: Iterable[Any]) -> ScoreResult:
         g.get("kind") == p.get("kind") for g, p in zip(matched_gold, matched_pred, strict=True)
     ]
     m["kind_acc"] = _ratio(sum(same_kind), n_matched)
+    same_side = [
+        affiliation_key(g.get("affiliation")) == affiliation_key(p.get("affiliation"))
+        for g, p in zip(matched_gold, matched_pred, strict=True)
+    ]
+    m["affiliation_acc"] = _ratio(sum(same_side), n_matched)
 
     labels = score_labels(matched_gold, matched_pred)
     for target in TARGETS:

@@ -144,6 +144,101 @@ BODIES: tuple[str, ...] = (
 """Government bodies, think tanks and news agencies that speak in the news."""
 
 
+KNOWN_PEOPLE: dict[str, str] = {
+    # Iraqi government: prime ministers, presidents, ministers, spokesmen
+    "Mohammed Shia al-Sudani": "Iraqi government",
+    "Mohammed Shia al-Soudani": "Iraqi government",
+    "Mustafa al-Kadhimi": "Iraqi government",
+    "Adel Abdul Mahdi": "Iraqi government",
+    "Adil Abdul-Mahdi": "Iraqi government",
+    "Haider al-Abadi": "Iraqi government",
+    "Fuad Hussein": "Iraqi government",
+    "Abdul Latif Rashid": "Iraqi government",
+    "Barham Salih": "Iraqi government",
+    "Qasim al-Araji": "Iraqi government",
+    "Basim al-Awadi": "Iraqi government",
+    "Thabet al-Abbasi": "Iraqi government",
+    "Yehia Rasool": "Iraqi military",
+    "Yahya Rasool": "Iraqi military",
+    # factions, the PMF and Shiite blocs
+    "Qais al-Khazali": "Asaib Ahl al-Haq",
+    "Hadi al-Amiri": "Badr Organization",
+    "Hadi al-Ameri": "Badr Organization",
+    "Akram al-Kaabi": "Harakat al-Nujaba",
+    "Abu Ali al-Askari": "Kataib Hezbollah",
+    "Abu Hussein al-Hamidawi": "Kataib Hezbollah",
+    "Abu Alaa al-Walai": "Kataib Sayyid al-Shuhada",
+    "Abu Mahdi al-Muhandis": "Popular Mobilization Forces",
+    "Falih al-Fayyadh": "Popular Mobilization Forces",
+    "Faleh al-Fayyad": "Popular Mobilization Forces",
+    "Abu Fadak al-Mohammadawi": "Popular Mobilization Forces",
+    "Moqtada al-Sadr": "Sadrist movement",
+    "Muqtada al-Sadr": "Sadrist movement",
+    "Ammar al-Hakim": "Hikma movement",
+    "Nouri al-Maliki": "State of Law coalition",
+    "Nuri al-Maliki": "State of Law coalition",
+    "Ali al-Sistani": "Shiite religious authority",
+    # Kurdistan
+    "Masoud Barzani": "Kurdistan Democratic Party",
+    "Nechirvan Barzani": "Kurdistan Regional Government",
+    "Masrour Barzani": "Kurdistan Regional Government",
+    "Bafel Talabani": "Patriotic Union of Kurdistan",
+    # Iran
+    "Ali Khamenei": "Iranian government",
+    "Ebrahim Raisi": "Iranian government",
+    "Masoud Pezeshkian": "Iranian government",
+    "Hassan Rouhani": "Iranian government",
+    "Hossein Amir-Abdollahian": "Iranian government",
+    "Abbas Araghchi": "Iranian government",
+    "Mohammad Javad Zarif": "Iranian government",
+    "Nasser Kanaani": "Iranian government",
+    "Nasser Kanani": "Iranian government",
+    "Esmaeil Baghaei": "Iranian government",
+    "Qassem Soleimani": "Islamic Revolutionary Guard Corps",
+    "Qasem Soleimani": "Islamic Revolutionary Guard Corps",
+    "Esmail Qaani": "Islamic Revolutionary Guard Corps",
+    # United States
+    "Joe Biden": "US government",
+    "Donald Trump": "US government",
+    "Lloyd Austin": "US government",
+    "Antony Blinken": "US government",
+    "Jake Sullivan": "US government",
+    "John Kirby": "US government",
+    "Matthew Miller": "US government",
+    "Karine Jean-Pierre": "US government",
+    "Sabrina Singh": "US government",
+    "Pat Ryder": "US military",
+    "Mark Esper": "US government",
+    "Mike Pompeo": "US government",
+    "Pete Hegseth": "US government",
+    "Marco Rubio": "US government",
+    "Alina Romanowski": "US government",
+    "Erik Kurilla": "US military",
+    "Michael Kurilla": "US military",
+}
+"""Prominent people of this news and the side each is usually quoted for.
+
+The ruler tags them PERSON (the small model reads ``Hadi al-Amiri`` as a
+place in some sentences), and the attributor falls back on this side when the
+article itself does not say it (``Prime Minister Mohammed Shia al-Sudani``
+with no country). What the article says always wins: the list gives the side
+a reader of this news would assume, which for some (a former prime minister
+now leading a bloc) is the current one.
+"""
+
+
+def _name_key(name: str) -> str:
+    return re.sub(r"\b[aA]l[- ]", "al-", name).lower().strip()
+
+
+_KNOWN_SIDES = {_name_key(name): side for name, side in KNOWN_PEOPLE.items()}
+
+
+def known_side(name: str) -> str | None:
+    """The side :data:`KNOWN_PEOPLE` gives a full name (``al-``/``Al-``/``al `` alike)."""
+    return _KNOWN_SIDES.get(_name_key(name))
+
+
 def _variants(name: str) -> set[str]:
     """Spellings of ``name`` with the Arabic article written ``al-``, ``Al-`` or ``al ``.
 
@@ -157,10 +252,11 @@ def _variants(name: str) -> set[str]:
 
 
 def _patterns(nlp: Language) -> list[dict[str, object]]:
-    """Case-insensitive token patterns for every listed name, all labelled ORG."""
+    """Case-insensitive token patterns for every listed name: bodies ORG, people PERSON."""
     patterns: list[dict[str, object]] = []
     seen: set[tuple[str, ...]] = set()
-    for group in (MILITIAS, PARTIES, BODIES):
+    groups = [(g, "ORG") for g in (MILITIAS, PARTIES, BODIES)] + [(tuple(KNOWN_PEOPLE), "PERSON")]
+    for group, label in groups:
         for name in group:
             for variant in _variants(name):
                 words = tuple(t.text.lower() for t in nlp.make_doc(variant))
@@ -172,7 +268,7 @@ def _patterns(nlp: Language) -> list[dict[str, object]]:
                     pattern = [{"TEXT": variant}]
                 else:
                     pattern = [{"LOWER": w} for w in words]
-                patterns.append({"label": "ORG", "pattern": pattern})
+                patterns.append({"label": label, "pattern": pattern})
     return patterns
 
 

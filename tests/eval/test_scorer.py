@@ -10,6 +10,7 @@ import pytest
 
 from stancewire.eval.scorer import (
     METRIC_NAMES,
+    affiliation_key,
     f_avg,
     match_article,
     names_match,
@@ -325,6 +326,25 @@ def test_speaker_stance_end_to_end_with_mixed() -> None:
 
 
 # --------------------------------------------------------------------------- breakdowns
+
+
+def test_affiliation_agreement_on_matched_quotes() -> None:
+    ta, tb, tc, td = (" ".join(words(p, 10)) for p in "abcd")
+    gold = [
+        q(ta) | {"affiliation": "US government"},
+        q(tb) | {"affiliation": "Kataib Hezbollah"},
+        q(tc),  # no affiliation
+        q(td) | {"affiliation": "Chatham House"},  # missed: does not count
+    ]
+    pred = [
+        q(ta) | {"affiliation": "U.S. Government"},  # same side, written differently
+        q(tb) | {"affiliation": "Iraqi government"},
+        q(tc) | {"affiliation": None},
+    ]
+    m = score([art(gold)], [art(pred)]).metrics
+    assert m["n_matched"] == 3
+    assert m["affiliation_acc"] == pytest.approx(2 / 3)
+    assert affiliation_key("the US Senate") == affiliation_key("U.S. Senate") == "us senate"
 
 
 def test_kind_and_speaker_type_breakdowns_and_unresolved() -> None:

@@ -432,6 +432,30 @@ def test_they_prefers_the_main_clause_subject(nlp_quotes: Language) -> None:
             "Dean Porter",
             "US military",
         ),
+        # only the US Congress has senators in this news
+        ("Senator Tom Hadley said Iran must pay a price.", "Tom Hadley", "US Senate"),
+        (
+            "Ahmed Kareem, president of the Kurdistan Region, said the coalition must stay.",
+            "Ahmed Kareem",
+            "Kurdistan Regional Government",
+        ),
+        # a prominent figure with no side in the article's words: the known one
+        (
+            "Prime Minister Mohammed Shia al-Sudani said the government would set a timetable.",
+            "Mohammed Shia al-Sudani",
+            "Iraqi government",
+        ),
+        (
+            "Hadi al-Amiri, head of the Badr Organization, said foreign forces must leave.",
+            "Hadi al-Amiri",
+            "Badr Organization",
+        ),
+        # ... but what the article says wins over the list
+        (
+            "Hadi al-Ameri, leader of the Fatah Alliance, said foreign forces must leave.",
+            "Hadi al-Ameri",
+            "Fatah Alliance",
+        ),
     ],
 )
 def test_a_persons_side_is_written_the_way_the_stance_model_reads_it(
@@ -454,3 +478,62 @@ def test_a_persons_side_is_written_the_way_the_stance_model_reads_it(
 )
 def test_side_of(given: str | None, side: str | None) -> None:
     assert side_of(given) == side
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "affiliation"),
+    [
+        (
+            "Iraqi military officials said the strikes hit a depot.",
+            "Iraqi military officials",
+            "Iraqi military",
+        ),
+        (
+            "Two Iraqi officials briefed on the talks said the plan had stalled.",
+            "Two Iraqi officials briefed on the talks",
+            "Iraqi government",
+        ),
+        (
+            "U.S. and Iraqi officials said the strikes killed eight fighters.",
+            "U.S. and Iraqi officials",
+            "US and Iraqi governments",
+        ),
+        (
+            "Two Iraqi security sources said the convoy was hit.",
+            "Two Iraqi security sources",
+            "Iraqi security forces",
+        ),
+        (
+            "Iran-backed factions said they would respond.",
+            "Iran-backed factions",
+            "Iran-backed militias",
+        ),
+        (
+            "Kurdish officials said the drone hit Erbil.",
+            "Kurdish officials",
+            "Kurdistan Regional Government",
+        ),
+        # a place the source is in, or a source that speaks for no side, gives none
+        ("Diplomats in Baghdad said the talks were tense.", "Diplomats in Baghdad", None),
+        (
+            "Sunni politicians in Nineveh province said the army must stay.",
+            "Sunni politicians in Nineveh province",
+            None,
+        ),
+        ("Iraqi residents said the strikes terrified them.", "Iraqi residents", None),
+    ],
+)
+def test_an_unnamed_sources_side_comes_from_its_own_words(
+    nlp_quotes: Language, text: str, name: str, affiliation: str | None
+) -> None:
+    ((_, speaker, _),) = attributed(nlp_quotes(text))
+    assert speaker is not None and speaker.type == "unnamed"
+    assert (speaker.name, speaker.affiliation) == (name, affiliation)
+
+
+def test_known_people_match_any_spelling_of_the_article() -> None:
+    from stancewire.models.components.entities import known_side
+
+    assert known_side("Qais al-Khazali") == known_side("Qais Al-Khazali") == "Asaib Ahl al-Haq"
+    assert known_side("qais al khazali") == "Asaib Ahl al-Haq"
+    assert known_side("Qais Ahmed") is None
