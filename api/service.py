@@ -375,11 +375,10 @@ class LabelService:
         from stancewire.training.model_card import load_evaluations
 
         try:
-            entries = load_evaluations(self.model_dir)
+            return load_evaluations(self.model_dir, served)
         except ConfigError as err:  # a damaged file must not take /v1/model down
             logger.warning("ignoring recorded evaluations: %s", err)
             return []
-        return [e for e in entries if e.get("fingerprint") == served]
 
 
 # --------------------------------------------------------------------------- helpers

@@ -99,7 +99,7 @@ def record_evaluations(model_dir: Path, run_dirs: list[Path]) -> Path:
     model_dir = Path(model_dir)
     expected = model_fingerprint(model_dir)
     path = model_dir / EVALUATIONS_FILE
-    entries = load_evaluations(model_dir)
+    entries = load_evaluations(model_dir, expected)
     for run_dir in run_dirs:
         source = Path(run_dir)
         source = source / "metrics.json" if source.is_dir() else source
@@ -121,8 +121,14 @@ def record_evaluations(model_dir: Path, run_dirs: list[Path]) -> Path:
     return path
 
 
-def load_evaluations(model_dir: Path) -> list[dict[str, Any]]:
-    """The evaluation runs recorded beside a model that are still of this model."""
+def load_evaluations(model_dir: Path, fingerprint: str | None = None) -> list[dict[str, Any]]:
+    """The evaluation runs recorded beside a model that are of its current weights.
+
+    Args:
+        model_dir: the model directory.
+        fingerprint: the weights' fingerprint when the caller already has it (a
+            loaded model's ``fingerprint``); otherwise the directory is hashed.
+    """
     path = Path(model_dir) / EVALUATIONS_FILE
     if not path.is_file():
         return []
@@ -130,7 +136,7 @@ def load_evaluations(model_dir: Path) -> list[dict[str, Any]]:
         entries = json.loads(path.read_text("utf-8"))
     except ValueError as err:
         raise ConfigError(f"{path} is not valid JSON: {err}") from err
-    current = model_fingerprint(Path(model_dir))
+    current = fingerprint or model_fingerprint(Path(model_dir))
     return [e for e in entries if e.get("fingerprint") == current]
 
 

@@ -266,7 +266,8 @@ class OnnxQuoteClassifier(QuoteClassifier):
             raise ModelLoadError(f"{model_dir} is not a stancewire model directory")
         config = ModelConfig.load(model_dir / CONFIG_FILE)
         where = Path(cache_dir) if cache_dir else cache_root()
-        out = where / "onnx" / model_fingerprint(model_dir)
+        fingerprint = model_fingerprint(model_dir)
+        out = where / "onnx" / fingerprint
         target = out / (int8_file() if quantize else FP32_FILE)
         if not target.is_file():
             logger.info("exporting %s to ONNX in %s", model_dir, out)
@@ -282,7 +283,7 @@ class OnnxQuoteClassifier(QuoteClassifier):
         tokenizer = AutoTokenizer.from_pretrained(resolve_base_model(config.base_model))
         clf = cls(session, tokenizer, config, quantized=quantize)
         clf.source = str(model_dir)
-        clf.fingerprint = model_fingerprint(model_dir)
+        clf.fingerprint = fingerprint
         return clf
 
     def model_info(self) -> ModelInfo:

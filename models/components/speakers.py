@@ -496,9 +496,14 @@ def _span_text(doc: Doc, start: int, end: int) -> str:
 def government_of(text: str) -> str | None:
     """``Iraq``/``Iraqi``/``Tehran`` -> ``Iraqi``/``Iranian`` government."""
     adjective = DEMONYMS.get(text.lower().strip())
+    return _government(adjective) if adjective else None
+
+
+def _government(adjective: str) -> str:
+    """``Iraqi`` -> ``Iraqi government``; the Kurdish one by its own name, as the data writes it."""
     if adjective == "Kurdistan Regional":
-        return "Kurdistan Regional Government"  # the body's own name, as the data writes it
-    return f"{adjective} government" if adjective else None
+        return "Kurdistan Regional Government"
+    return f"{adjective} government"
 
 
 def organization_side(name: str) -> str:
@@ -561,10 +566,8 @@ def description_side(mention: Span, head: Token) -> str | None:
         return " and ".join(f"{n} {kind}" for n in nations)
     if words & {"lawmaker", "lawmakers", "mp", "mps", "parliamentarian", "parliamentarians"}:
         return " and ".join(f"{n} parliament" for n in nations)
-    if nations == ["Kurdistan Regional"]:
-        return "Kurdistan Regional Government"
     if len(nations) == 1:
-        return f"{nations[0]} government"
+        return _government(nations[0])
     return " and ".join(nations) + " governments"
 
 

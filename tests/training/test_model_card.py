@@ -20,31 +20,22 @@ from stancewire.training.model_card import (
     render_model_card,
 )
 from tests.eval.test_bootstrap import GOLD_PATH
+from tests.eval.test_harness import oracle_args
 
 runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
-def oracle_run(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path) -> Path:
+def oracle_run(
+    tmp_path_factory: pytest.TempPathFactory,
+    tiny_model_dir: Path,
+    tiny_encoder_dir: Path,
+    tiny_data_dir: Path,
+) -> Path:
     """``stancewire eval --mode oracle`` of the tiny model on the seeds' gold."""
     out = tmp_path_factory.mktemp("card-eval") / "oracle"
-    result = runner.invoke(
-        app,
-        [
-            "eval",
-            "--gold",
-            str(GOLD_PATH),
-            "--mode",
-            "oracle",
-            "--no-baselines",
-            "--bootstrap",
-            "50",
-            "--model",
-            str(tiny_model_dir),
-            "--out",
-            str(out),
-        ],
-    )
+    args = oracle_args(out, tiny_encoder_dir, tiny_data_dir, "--no-baselines")
+    result = runner.invoke(app, [*args, "--model", str(tiny_model_dir)])
     assert result.exit_code == 0, result.output
     return out
 
