@@ -497,6 +497,15 @@ def train_cmd(
             "two more embedding passes).",
         ),
     ] = 0.0,
+    group_by_length: Annotated[
+        bool,
+        Opt(
+            "--group-by-length/--no-group-by-length",
+            help="With --lora: batch statements of similar length together in the fine-tune "
+            "(less padding, about a third less time). --no-group-by-length gives the "
+            "random batches of the models up to 0.5.0.",
+        ),
+    ] = True,
     seed: Annotated[int, Opt(help="Random seed.")] = 13,
     limit: Annotated[int | None, Opt(help="Use at most this many statements.")] = None,
 ) -> None:
@@ -527,6 +536,7 @@ def train_cmd(
         layers = DEFAULT_LORA_LAYERS if lora_layers is None else lora_layers
         kwargs["lora_layers"] = layers or None  # 0: every layer
         kwargs["base_branch"] = base_branch
+        kwargs["group_by_length"] = group_by_length
     if max_length is not None:
         kwargs["max_length"] = max_length
     args = TrainArgs(**kwargs)

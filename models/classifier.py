@@ -508,7 +508,19 @@ class QuoteClassifier:
         quote gets the same prediction alone or batched; the longer of quote
         and context is truncated first.
         """
-        encoded = [
+        return self.pad(self.tokenize(items))
+
+    def pad(self, encoded: Sequence[Any]) -> dict[str, torch.Tensor]:
+        """Pad :meth:`tokenize`'s encodings to the longest of them, as tensors."""
+        return self.tokenizer.pad(list(encoded), padding=True, return_tensors="pt")
+
+    def tokenize(self, items: Sequence[ClassifyInput]) -> list[Any]:
+        """Each item's unpadded encoding (what :meth:`encode` pads into a batch).
+
+        Apart so that a caller can see the lengths before choosing batches
+        (the trainer groups statements of similar length).
+        """
+        return [
             self.tokenizer(
                 self.first_segment(it),
                 it.context,
@@ -521,7 +533,6 @@ class QuoteClassifier:
             )
             for it in items
         ]
-        return self.tokenizer.pad(encoded, padding=True, return_tensors="pt")
 
     @torch.inference_mode()
     def embed(

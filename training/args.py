@@ -21,9 +21,12 @@ class TrainArgs:
     """Settings for :func:`stancewire.training.trainer.train`.
 
     ``stancewire train``'s defaults (LoRA on the top :data:`DEFAULT_LORA_LAYERS`
-    layers for :data:`DEFAULT_LORA_EPOCHS` epochs, then ``head_members=5`` and
-    ``base_branch=True``) reproduce the bundled model; every field is saved into
-    the model's ``model.json`` so a model always says how it was made.
+    layers for :data:`DEFAULT_LORA_EPOCHS` epochs in length-grouped batches,
+    then ``head_members=5`` and ``base_branch=True``) reproduce the bundled
+    model; every field is saved into the model's ``model.json`` so a model
+    always says how it was made. ``group_by_length`` is off here so that the
+    ``model.json`` of a model made before it existed (0.5.0 and earlier, random
+    batches) still rebuilds the same model.
     """
 
     output_dir: Path = Path("models/artifacts/default")
@@ -48,11 +51,12 @@ class TrainArgs:
     base_branch: bool = False
     sentiment_lexicon: bool = False
     context_dropout: float = 0.3
+    group_by_length: bool = False
     speaker_input: bool = True
     speaker_dropout: float = 0.0
     holdout_fraction: float = 0.15
     limit: int | None = None
-    version: str = "0.5.0"
+    version: str = "0.6.0"
     threads: int = 2
     extra: dict[str, Any] = field(default_factory=dict)
 

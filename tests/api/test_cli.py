@@ -190,9 +190,20 @@ def test_cli_classify_reads_the_speaker(tmp_path: Path, tiny_model_dir: Path) ->
     assert '"speaker" must be a string' in str(bad.exception)
 
 
-@pytest.mark.parametrize(("flags", "stacked"), [([], False), (["--sentiment-lexicon"], True)])
-def test_cli_train_passes_the_bundled_recipe_and_the_lexicon_flag(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, flags: list[str], stacked: bool
+@pytest.mark.parametrize(
+    ("flags", "stacked", "grouped"),
+    [
+        ([], False, True),
+        (["--sentiment-lexicon"], True, True),
+        (["--no-group-by-length"], False, False),
+    ],
+)
+def test_cli_train_passes_the_bundled_recipe_and_its_flags(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    flags: list[str],
+    stacked: bool,
+    grouped: bool,
 ) -> None:
     from stancewire.training import trainer
 
@@ -209,4 +220,5 @@ def test_cli_train_passes_the_bundled_recipe_and_the_lexicon_flag(
     assert result.exit_code == 0, result.output
     (args,) = seen
     assert args.sentiment_lexicon is stacked
+    assert args.group_by_length is grouped
     assert args.base_branch and args.lora and args.head_members == 5

@@ -402,3 +402,120 @@ def test_the_trainer_stacks_sentiment_with_the_lexicon_when_asked(
     assert "sentiment_lexicon" not in json.loads((tiny_model_dir / "model.json").read_text())
     card = (tiny_model_dir / "MODEL_CARD.md").read_text()
     assert "VADER" not in card and "--sentiment-lexicon" not in card
+
+
+class _WordTokenizer:
+    """Stands in for a classifier's tokenizer: one token per word of quote and context."""
+
+    def tokenize(self, items: list[ClassifyInput]) -> list[dict[str, list[int]]]:
+        return [{"input_ids": [0] * len(f"{it.text} {it.context or ''}".split())} for it in items]
+
+
+def _statements(n: int) -> list:
+    from stancewire.training.data import Statement
+
+    # lengths from 2 to 60 words, in no order: what partial and full quotes give
+    return [
+        Statement(
+            id=f"s{i}",
+            quote=" ".join(["word"] * (2 + (i * 37) % 59)),
+            context="",
+            speaker="someone",
+            speaker_type="person",
+            kind="direct",
+            stance={"us_presence": "none", "militias": "none"},
+            sentiment="neutral",
+        )
+        for i in range(n)
+    ]
+
+
+def _padded_tokens(batches: list[list[int]], encoded: list[dict]) -> int:
+    return sum(max(len(encoded[i]["input_ids"]) for i in b) * len(b) for b in batches)
+
+
+@pytest.mark.parametrize("grouped", [False, True])
+def test_each_epoch_shows_every_statement_once(tmp_path: Path, grouped: bool) -> None:
+    import random
+
+    import torch
+
+    from stancewire.training.trainer import _epoch_batches
+
+    rows = _statements(300)
+    args = TrainArgs(output_dir=tmp_path, batch_size=16, group_by_length=grouped)
+    batches, encoded = _epoch_batches(
+        _WordTokenizer(), rows, args, random.Random(1), torch.Generator().manual_seed(1)
+    )
+    flat = [i for b in batches for i in b]
+    assert sorted(flat) == list(range(300))
+    assert all(len(b) <= 16 for b in batches) and len(batches) == 19
+    assert len(encoded) == 300
+
+
+def test_length_grouped_batches_pad_less_and_are_seeded(tmp_path: Path) -> None:
+    import random
+
+    import torch
+
+    from stancewire.training.trainer import _epoch_batches
+
+    rows = _statements(640)
+
+    def epoch(grouped: bool, seed: int) -> tuple[list[list[int]], list[dict]]:
+        args = TrainArgs(output_dir=tmp_path, batch_size=32, group_by_length=grouped)
+        return _epoch_batches(
+            _WordTokenizer(), rows, args, random.Random(seed), torch.Generator().manual_seed(seed)
+        )
+
+    grouped, encoded = epoch(True, 5)
+    shuffled, _ = epoch(False, 5)
+    real = sum(len(e["input_ids"]) for e in encoded)
+    # random batches of 32 pad nearly every quote to the longest length; grouped ones
+    # (mega-batches of 160 here, sorted) to about the longest of their neighbours
+    assert _padded_tokens(shuffled, encoded) > 1.6 * real
+    assert _padded_tokens(grouped, encoded) < 1.25 * real
+    assert epoch(True, 5)[0] == grouped
+    assert epoch(True, 6)[0] != grouped
+    # the batch order is shuffled too: not longest-first, as a sorted list would give
+    longest = [max(len(encoded[i]["input_ids"]) for i in b) for b in grouped]
+    assert longest != sorted(longest, reverse=True)
+
+
+def test_random_batches_draw_as_the_recipe_up_to_0_5_0_did(tmp_path: Path) -> None:
+    """Without grouping, batches and dropped contexts match the old loop draw for draw,
+    so a model.json of 0.5.0 or earlier still rebuilds the same model."""
+    import random
+
+    import torch
+
+    from stancewire.models.classifier import speaker_text
+    from stancewire.training.trainer import _epoch_batches
+
+    class Echo:
+        def tokenize(self, items: list[ClassifyInput]) -> list[ClassifyInput]:
+            return list(items)
+
+    rows = _statements(70)
+    rows = [r.model_copy(update={"context": f"context {i}"}) for i, r in enumerate(rows)]
+    args = TrainArgs(output_dir=tmp_path, batch_size=16, speaker_dropout=0.2)
+    rng, old_rng = random.Random(4), random.Random(4)
+    gen = torch.Generator().manual_seed(4)
+    for _epoch in range(2):
+        batches, encoded = _epoch_batches(Echo(), rows, args, rng, gen)
+        order = list(range(len(rows)))  # the loop of 0.5.0's trainer
+        old_rng.shuffle(order)
+        for start, batch in zip(range(0, len(order), 16), batches, strict=True):
+            idx = order[start : start + 16]
+            old = [
+                ClassifyInput(
+                    rows[i].quote,
+                    None if old_rng.random() < args.context_dropout else rows[i].context,
+                    None
+                    if old_rng.random() < args.speaker_dropout
+                    else speaker_text(rows[i].speaker, rows[i].affiliation),
+                )
+                for i in idx
+            ]
+            assert batch == idx
+            assert [encoded[i] for i in batch] == old
