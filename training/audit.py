@@ -1,0 +1,322 @@
+"""A second-annotator pass on one label: screen, blind batches, merge, agreement.
+
+Authored labels are single-pass, and a label the model cannot learn from the
+rest of the data is either noise or a hard case. Which one takes a reader, but a
+reader cannot read 6,700 rows. So the pass works in three steps:
+
+1. :func:`screen` fits a cheap classifier (frozen base-encoder embeddings of the
+   quote and of quote plus context, and VADER's scores of the quote) and takes
+   its out-of-fold probabilities: a row whose own label gets little probability
+   from a model that never saw it is a *candidate*.
+2. :func:`blind_batches` writes the candidates, mixed with a random *control*
+   sample of rows the screen did not flag, without their labels, for a second
+   annotator who labels them from ANNOTATION.md alone.
+3. :func:`merge` keeps a label unless two of three readers (first annotator,
+   second annotator, screen) disagree with it the same way and the second
+   annotator marked the call sure: the screen alone never changes a label, and
+   neither does an unsure second reading.
+
+The record of a pass (one JSONL row per audited statement) is kept in
+``training/audits/``; ``python -m stancewire.training.audit summary FILE``
+prints its agreement figures, which the datasheet quotes.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from stancewire.training.data import Statement
+
+LABELS = ("negative", "neutral", "positive")
+"""Sentiment labels in the screen's column order."""
+
+
+@dataclass
+class AuditRow:
+    """One audited statement: the three readings and the label kept.
+
+    Attributes:
+        id: the statement's id.
+        group: ``candidate`` (flagged by the screen) or ``control`` (random unflagged).
+        first: the author's label.
+        screen: the screen's out-of-fold prediction.
+        screen_p_first: the screen's probability of the author's label.
+        second: the blind second annotator's label.
+        second_sure: whether the second annotator marked the call sure.
+        final: the label after :func:`merge_rule`.
+    """
+
+    id: str
+    group: str
+    first: str
+    screen: str
+    screen_p_first: float
+    second: str
+    second_sure: bool
+    final: str = ""
+
+
+def merge_rule(first: str, second: str, second_sure: bool, screen: str) -> str:
+    """The label kept: the second reading only when sure and the screen agrees with it."""
+    if second != first and second_sure and second == screen:
+        return second
+    return first
+
+
+def screen(
+    statements: Sequence[Statement],
+    *,
+    base_model: str | None = None,
+    folds: int = 5,
+    seed: int = 0,
+    max_length: int = 128,
+) -> np.ndarray:
+    """Out-of-fold sentiment probabilities ``(n, 3)`` of a cheap classifier.
+
+    Features: the frozen base encoder's mean-pooled, normalised embedding of the
+    quote and of the (quote, context) pair, and VADER's four scores of the quote
+    (scaled by 3 to weigh about as much as the embeddings); a logistic
+    regression (C = 2) in ``folds`` stratified folds. Deliberately not the
+    product model: it must be a reader that has not seen the row it scores.
+    """
+    import torch
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    from stancewire.models.classifier import DEFAULT_BASE_MODEL, load_encoder
+
+    encoder, tokenizer = load_encoder(base_model or DEFAULT_BASE_MODEL)
+    encoder.eval()
+
+    @torch.inference_mode()
+    def embed(texts: list[str], pairs: list[str] | None = None) -> np.ndarray:
+        out = []
+        for i in range(0, len(texts), 64):
+            enc = tokenizer(
+                texts[i : i + 64],
+                pairs[i : i + 64] if pairs else None,
+                padding=True,
+                truncation=True,
+                max_length=max_length,
+                return_tensors="pt",
+            )
+            hidden = encoder(**enc).last_hidden_state
+            mask = enc["attention_mask"].unsqueeze(-1).float()
+            pooled = (hidden * mask).sum(1) / mask.sum(1)
+            out.append(torch.nn.functional.normalize(pooled, dim=-1).numpy())
+        return np.concatenate(out)
+
+    quotes = [s.quote for s in statements]
+    vader = SentimentIntensityAnalyzer()
+    lexicon = np.array(
+        [[vader.polarity_scores(q)[k] for k in ("neg", "neu", "pos", "compound")] for q in quotes]
+    )
+    features = np.hstack(
+        [embed(quotes), embed(quotes, [s.context or "" for s in statements]), lexicon * 3]
+    )
+    y = np.array([LABELS.index(s.sentiment) for s in statements])
+    return cross_val_predict(
+        LogisticRegression(C=2.0, max_iter=3000),
+        features,
+        y,
+        cv=StratifiedKFold(folds, shuffle=True, random_state=seed),
+        method="predict_proba",
+    )
+
+
+def select(
+    statements: Sequence[Statement],
+    probs: np.ndarray,
+    *,
+    threshold: float = 0.2,
+    controls: int = 150,
+    seed: int = 7,
+) -> list[AuditRow]:
+    """Candidates (own label's probability below ``threshold``) plus random controls.
+
+    The second-annotator fields are left empty; :func:`read_second` fills them.
+    """
+    y = np.array([LABELS.index(s.sentiment) for s in statements])
+    p_first = probs[np.arange(len(y)), y]
+    flagged = [i for i in range(len(y)) if p_first[i] < threshold]
+    rest = [i for i in range(len(y)) if p_first[i] >= threshold]
+    control = random.Random(seed).sample(rest, min(controls, len(rest)))
+    return [
+        AuditRow(
+            id=statements[i].id,
+            group=group,
+            first=statements[i].sentiment,
+            screen=LABELS[int(probs[i].argmax())],
+            screen_p_first=round(float(p_first[i]), 4),
+            second="",
+            second_sure=False,
+        )
+        for group, idx in (("candidate", flagged), ("control", control))
+        for i in idx
+    ]
+
+
+def blind_batches(
+    statements: Sequence[Statement],
+    rows: Sequence[AuditRow],
+    out_dir: Path,
+    *,
+    n: int,
+    seed: int = 7,
+) -> list[Path]:
+    """Write the audited statements, shuffled and without labels, as ``n`` batch files."""
+    by_id = {s.id: s for s in statements}
+    order = [r.id for r in rows]
+    random.Random(seed).shuffle(order)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for k in range(n):
+        path = out_dir / f"batch_{k + 1}.jsonl"
+        with path.open("w", encoding="utf-8") as fh:
+            for sid in order[k::n]:
+                s = by_id[sid]
+                blind = {
+                    "id": s.id,
+                    "speaker": s.speaker,
+                    "affiliation": s.affiliation,
+                    "kind": s.kind,
+                    "context": s.context,
+                    "quote": s.quote,
+                }
+                fh.write(json.dumps(blind, ensure_ascii=False) + "\n")
+        paths.append(path)
+    return paths
+
+
+def merge(rows: Sequence[AuditRow], second: dict[str, tuple[str, bool]]) -> list[AuditRow]:
+    """Fill in the second readings (``id -> (label, sure)``) and the kept label."""
+    out = []
+    for row in rows:
+        label, sure = second[row.id]
+        if label not in LABELS:
+            raise ValueError(f"{row.id}: unknown label {label!r}")
+        final = merge_rule(row.first, label, sure, row.screen)
+        out.append(
+            AuditRow(**{**asdict(row), "second": label, "second_sure": sure, "final": final})
+        )
+    return out
+
+
+def read_record(path: Path) -> list[AuditRow]:
+    """An audit record written by :func:`write_record`."""
+    lines = Path(path).read_text(encoding="utf-8").splitlines()
+    return [AuditRow(**json.loads(line)) for line in lines if line.strip()]
+
+
+def write_record(rows: Sequence[AuditRow], path: Path) -> None:
+    """One JSON line per audited statement."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    text = "".join(json.dumps(asdict(r), ensure_ascii=False) + "\n" for r in rows)
+    Path(path).write_text(text, encoding="utf-8")
+
+
+def summarize(rows: Sequence[AuditRow]) -> str:
+    """Agreement of the second annotator with the first, per group, and the changes kept."""
+    lines = []
+    for group in ("candidate", "control"):
+        part = [r for r in rows if r.group == group]
+        if not part:
+            continue
+        sure = [r for r in part if r.second_sure]
+        agree = sum(r.second == r.first for r in part)
+        agree_sure = sum(r.second == r.first for r in sure)
+        lines.append(
+            f"{group}: {len(part)} rows; second agrees with first {agree} "
+            f"({agree / len(part):.1%}); on the {len(sure)} marked sure {agree_sure} "
+            f"({agree_sure / max(len(sure), 1):.1%})"
+        )
+    changed = [r for r in rows if r.final != r.first]
+    moves = Counter(f"{r.first} -> {r.final}" for r in changed)
+    lines.append(
+        f"changed: {len(changed)} ("
+        + ", ".join(f"{k} {v}" for k, v in sorted(moves.items(), key=lambda kv: -kv[1]))
+        + ")"
+    )
+    return "\n".join(lines)
+
+
+def apply_changes(rows: Sequence[AuditRow], data_dir: Path) -> int:
+    """Rewrite the kept labels into the data files; returns the number of rows changed."""
+    from stancewire.training.data import statement_files
+
+    changes = {r.id: r.final for r in rows if r.final != r.first}
+    done = 0
+    for path in statement_files(data_dir):
+        lines = path.read_text(encoding="utf-8").splitlines()
+        out, dirty = [], False
+        for line in lines:
+            row = json.loads(line)
+            if row["id"] in changes and row["sentiment"] != changes[row["id"]]:
+                row["sentiment"] = changes[row["id"]]
+                dirty = True
+                done += 1
+            out.append(json.dumps(row, ensure_ascii=False))
+        if dirty:
+            path.write_text("\n".join(out) + "\n", encoding="utf-8")
+    return done
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """``python -m stancewire.training.audit {screen,merge,summary} ...``."""
+    import argparse
+    import sys
+
+    from stancewire.training.args import DATA_DIR
+    from stancewire.training.data import load_statements, statement_files
+
+    parser = argparse.ArgumentParser(prog="python -m stancewire.training.audit")
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    p_screen = sub.add_parser("screen", help="flag candidates and write blind batches")
+    p_screen.add_argument("out_dir", type=Path)
+    p_screen.add_argument("--batches", type=int, default=6)
+    p_screen.add_argument("--threshold", type=float, default=0.2)
+    p_screen.add_argument("--controls", type=int, default=150)
+    p_merge = sub.add_parser("merge", help="merge second readings into a record")
+    p_merge.add_argument("out_dir", type=Path, help="the screen's folder, with out_K.jsonl files")
+    p_merge.add_argument("record", type=Path)
+    p_merge.add_argument("--apply", action="store_true", help="rewrite the data files")
+    p_sum = sub.add_parser("summary", help="agreement figures of a record")
+    p_sum.add_argument("record", type=Path)
+    args = parser.parse_args(argv)
+
+    if args.cmd == "summary":
+        sys.stdout.write(summarize(read_record(args.record)) + "\n")
+        return
+    statements = load_statements(statement_files(DATA_DIR))
+    if args.cmd == "screen":
+        rows = select(
+            statements, screen(statements), threshold=args.threshold, controls=args.controls
+        )
+        write_record(rows, args.out_dir / "pending.jsonl")
+        for path in blind_batches(statements, rows, args.out_dir, n=args.batches):
+            sys.stdout.write(f"{path}\n")
+        return
+    pending = read_record(args.out_dir / "pending.jsonl")
+    second = {}
+    for path in sorted(args.out_dir.glob("out_*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                r = json.loads(line)
+                second[r["id"]] = (r["sentiment"], bool(r["sure"]))
+    rows = merge(pending, second)
+    write_record(rows, args.record)
+    sys.stdout.write(summarize(rows) + "\n")
+    if args.apply:
+        sys.stdout.write(f"rewrote {apply_changes(rows, DATA_DIR)} label(s)\n")
+
+
+if __name__ == "__main__":
+    main()
