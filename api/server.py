@@ -268,7 +268,7 @@ async def healthz(runtime: Annotated[Runtime, Depends(get_runtime)]) -> HealthRe
     "/readyz",
     response_model=ReadyResponse,
     summary="Readiness: the model is loaded",
-    responses={**_example({"status": "ready", "model": "stancewire-0.6.0"}), **_errors(503)},
+    responses={**_example({"status": "ready", "model": "stancewire-0.7.0"}), **_errors(503)},
 )
 async def readyz(runtime: Annotated[Runtime, Depends(get_runtime)]) -> ReadyResponse:
     """200 once the model is loaded and the queues run; 503 (SW907) before. No API key."""

@@ -56,7 +56,7 @@ class TrainArgs:
     speaker_dropout: float = 0.0
     holdout_fraction: float = 0.15
     limit: int | None = None
-    version: str = "0.6.0"
+    version: str = "0.7.0"
     threads: int = 2
     extra: dict[str, Any] = field(default_factory=dict)
 
