@@ -86,41 +86,23 @@ def screen(
     regression (C = 2) in ``folds`` stratified folds. Deliberately not the
     product model: it must be a reader that has not seen the row it scores.
     """
-    import torch
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-    from stancewire.models.classifier import DEFAULT_BASE_MODEL, load_encoder
+    from stancewire.models.backends.embedding import EmbeddingBackend
+    from stancewire.models.classifier import DEFAULT_BASE_MODEL
 
-    encoder, tokenizer = load_encoder(base_model or DEFAULT_BASE_MODEL)
-    encoder.eval()
-
-    @torch.inference_mode()
-    def embed(texts: list[str], pairs: list[str] | None = None) -> np.ndarray:
-        out = []
-        for i in range(0, len(texts), 64):
-            enc = tokenizer(
-                texts[i : i + 64],
-                pairs[i : i + 64] if pairs else None,
-                padding=True,
-                truncation=True,
-                max_length=max_length,
-                return_tensors="pt",
-            )
-            hidden = encoder(**enc).last_hidden_state
-            mask = enc["attention_mask"].unsqueeze(-1).float()
-            pooled = (hidden * mask).sum(1) / mask.sum(1)
-            out.append(torch.nn.functional.normalize(pooled, dim=-1).numpy())
-        return np.concatenate(out)
+    embedder = EmbeddingBackend(base_model or DEFAULT_BASE_MODEL, max_length=max_length)
 
     quotes = [s.quote for s in statements]
     vader = SentimentIntensityAnalyzer()
     lexicon = np.array(
         [[vader.polarity_scores(q)[k] for k in ("neg", "neu", "pos", "compound")] for q in quotes]
     )
+    contexts = [s.context or "" for s in statements]
     features = np.hstack(
-        [embed(quotes), embed(quotes, [s.context or "" for s in statements]), lexicon * 3]
+        [embedder.embed(quotes).numpy(), embedder.embed(quotes, contexts).numpy(), lexicon * 3]
     )
     y = np.array([LABELS.index(s.sentiment) for s in statements])
     return cross_val_predict(

@@ -25,7 +25,12 @@ import torch
 
 from stancewire.models.backends.base import ModelInfo, scored
 from stancewire.models.backends.registry import register_backend
-from stancewire.models.classifier import DEFAULT_BASE_MODEL, ClassifyInput, load_encoder
+from stancewire.models.classifier import (
+    DEFAULT_BASE_MODEL,
+    ClassifyInput,
+    load_encoder,
+    mean_pool,
+)
 from stancewire.models.doc_attrs import Scored
 from stancewire.models.schema import SENTIMENT_LABELS, STANCE_LABELS
 from stancewire.models.targets import Target, TargetsConfig, resolve_targets
@@ -98,22 +103,32 @@ class EmbeddingBackend:
         return self.embed([texts[lab] for lab in labels])
 
     @torch.inference_mode()
-    def embed(self, texts: Sequence[str], *, batch_size: int = 64) -> torch.Tensor:
-        """L2-normalised mean-pooled embeddings ``(n, width)``."""
+    def embed(
+        self,
+        texts: Sequence[str],
+        pairs: Sequence[str] | None = None,
+        *,
+        batch_size: int = 64,
+    ) -> torch.Tensor:
+        """L2-normalised mean-pooled embeddings ``(n, width)``.
+
+        With ``pairs``, each text is encoded as a pair with ``pairs[i]`` (quote
+        and context, as the training-data audit reads them); the backend itself
+        embeds quotes alone.
+        """
         chunks = []
         for start in range(0, len(texts), batch_size):
             enc = self.tokenizer(
                 list(texts[start : start + batch_size]),
+                list(pairs[start : start + batch_size]) if pairs is not None else None,
                 padding=True,
                 truncation=True,
                 max_length=self.max_length,
                 return_tensors="pt",
             )
-            hidden = self.encoder(
-                input_ids=enc["input_ids"], attention_mask=enc["attention_mask"]
-            ).last_hidden_state
-            mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+            # **enc carries the pair's token type ids (all zero for a single text).
+            hidden = self.encoder(**enc).last_hidden_state
+            pooled = mean_pool(hidden, enc["attention_mask"])
             chunks.append(torch.nn.functional.normalize(pooled, dim=-1))
         return torch.cat(chunks) if chunks else torch.empty(0, 0)
 
