@@ -1,6 +1,8 @@
-"""A second-annotator pass on one label: screen, blind batches, merge, agreement.
+"""A second-annotator pass on the labels: screen, blind batches, merge, agreement.
 
-Authored labels are single-pass, and a label the model cannot learn from the
+Works on any of the three labelled tasks (``sentiment``, and stance toward
+``us_presence`` and ``militias``), one or several in the same pass. Authored
+labels are single-pass, and a label the model cannot learn from the
 rest of the data is either noise or a hard case. Which one takes a reader, but a
 reader cannot read 6,700 rows. So the pass works in three steps:
 
@@ -34,13 +36,36 @@ import numpy as np
 
 from stancewire.training.data import Statement
 
-LABELS = ("negative", "neutral", "positive")
+TASK_LABELS: dict[str, tuple[str, ...]] = {
+    "sentiment": ("negative", "neutral", "positive"),
+    "us_presence": ("against", "favor", "none"),
+    "militias": ("against", "favor", "none"),
+}
+"""Each auditable task's labels, in the screen's column order."""
+LABELS = TASK_LABELS["sentiment"]
 """Sentiment labels in the screen's column order."""
+
+
+def labels_of(task: str) -> tuple[str, ...]:
+    """The labels of an auditable task.
+
+    Raises:
+        ValueError: ``task`` is not one of :data:`TASK_LABELS`.
+    """
+    if task not in TASK_LABELS:
+        raise ValueError(f"unknown task {task!r} (one of {', '.join(TASK_LABELS)})")
+    return TASK_LABELS[task]
+
+
+def label_of(statement: Statement, task: str) -> str:
+    """A statement's label for a task: its sentiment, or its stance toward a target."""
+    labels_of(task)
+    return statement.sentiment if task == "sentiment" else statement.stance[task]
 
 
 @dataclass
 class AuditRow:
-    """One audited statement: the three readings and the label kept.
+    """One audited label of one statement: the three readings and the label kept.
 
     Attributes:
         id: the statement's id.
@@ -51,6 +76,8 @@ class AuditRow:
         second: the blind second annotator's label.
         second_sure: whether the second annotator marked the call sure.
         final: the label after :func:`merge_rule`.
+        task: which label (``sentiment``, ``us_presence`` or ``militias``); a
+            record may audit several tasks, one row per statement and task.
     """
 
     id: str
@@ -61,6 +88,7 @@ class AuditRow:
     second: str
     second_sure: bool
     final: str = ""
+    task: str = "sentiment"
 
 
 def merge_rule(first: str, second: str, second_sure: bool, screen: str) -> str:
@@ -73,38 +101,50 @@ def merge_rule(first: str, second: str, second_sure: bool, screen: str) -> str:
 def screen(
     statements: Sequence[Statement],
     *,
+    task: str = "sentiment",
     base_model: str | None = None,
     folds: int = 5,
     seed: int = 0,
     max_length: int = 128,
 ) -> np.ndarray:
-    """Out-of-fold sentiment probabilities ``(n, 3)`` of a cheap classifier.
+    """Out-of-fold probabilities ``(n, len(labels_of(task)))`` of a cheap classifier.
 
     Features: the frozen base encoder's mean-pooled, normalised embedding of the
     quote and of the (quote, context) pair, and VADER's four scores of the quote
     (scaled by 3 to weigh about as much as the embeddings); a logistic
-    regression (C = 2) in ``folds`` stratified folds. Deliberately not the
-    product model: it must be a reader that has not seen the row it scores.
+    regression (C = 2) in ``folds`` stratified folds. For a stance target the
+    quote is read as ``"Speaker (Affiliation): quote"``, as the product model
+    reads it, because a side's own voice decides stance (a faction's spokesman
+    vowing attacks is ``favor``); sentiment is the tone of the words alone.
+    Deliberately not the product model: it must be a reader that has not seen
+    the row it scores.
     """
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
     from stancewire.models.backends.embedding import EmbeddingBackend
-    from stancewire.models.classifier import DEFAULT_BASE_MODEL
+    from stancewire.models.classifier import DEFAULT_BASE_MODEL, speaker_text
 
+    labels = labels_of(task)
     embedder = EmbeddingBackend(base_model or DEFAULT_BASE_MODEL, max_length=max_length)
 
     quotes = [s.quote for s in statements]
+    read = quotes
+    if task != "sentiment":
+        read = [
+            f"{who}: {s.quote}" if (who := speaker_text(s.speaker, s.affiliation)) else s.quote
+            for s in statements
+        ]
     vader = SentimentIntensityAnalyzer()
     lexicon = np.array(
         [[vader.polarity_scores(q)[k] for k in ("neg", "neu", "pos", "compound")] for q in quotes]
     )
     contexts = [s.context or "" for s in statements]
     features = np.hstack(
-        [embedder.embed(quotes).numpy(), embedder.embed(quotes, contexts).numpy(), lexicon * 3]
+        [embedder.embed(read).numpy(), embedder.embed(read, contexts).numpy(), lexicon * 3]
     )
-    y = np.array([LABELS.index(s.sentiment) for s in statements])
+    y = np.array([labels.index(label_of(s, task)) for s in statements])
     return cross_val_predict(
         LogisticRegression(C=2.0, max_iter=3000),
         features,
@@ -116,33 +156,53 @@ def screen(
 
 def select(
     statements: Sequence[Statement],
-    probs: np.ndarray,
+    probs: dict[str, np.ndarray],
     *,
     threshold: float = 0.2,
     controls: int = 150,
+    max_candidates: int | None = None,
     seed: int = 7,
 ) -> list[AuditRow]:
     """Candidates (own label's probability below ``threshold``) plus random controls.
 
-    The second-annotator fields are left empty; :func:`read_second` fills them.
+    ``probs`` holds :func:`screen`'s output per task. A statement is a candidate
+    for each task whose label the screen doubts (at most ``max_candidates`` per
+    task, the most doubted first); the controls are statements doubted on no
+    task, audited on every task. The second-annotator fields are left empty;
+    :func:`merge` fills them.
     """
-    y = np.array([LABELS.index(s.sentiment) for s in statements])
-    p_first = probs[np.arange(len(y)), y]
-    flagged = [i for i in range(len(y)) if p_first[i] < threshold]
-    rest = [i for i in range(len(y)) if p_first[i] >= threshold]
+    flagged: dict[str, list[int]] = {}
+    doubted_anywhere: set[int] = set()
+    p_first: dict[str, np.ndarray] = {}
+    for task, p in probs.items():
+        labels = labels_of(task)
+        y = np.array([labels.index(label_of(s, task)) for s in statements])
+        p_first[task] = p[np.arange(len(y)), y]
+        doubted = sorted(
+            (i for i in range(len(y)) if p_first[task][i] < threshold),
+            key=lambda i, t=task: (p_first[t][i], i),
+        )
+        flagged[task] = sorted(doubted[:max_candidates])
+        doubted_anywhere.update(doubted)
+    # controls come from rows the screen doubts on no task, capped out or not
+    rest = [i for i in range(len(statements)) if i not in doubted_anywhere]
     control = random.Random(seed).sample(rest, min(controls, len(rest)))
-    return [
-        AuditRow(
+
+    def row(i: int, task: str, group: str) -> AuditRow:
+        labels = labels_of(task)
+        return AuditRow(
             id=statements[i].id,
             group=group,
-            first=statements[i].sentiment,
-            screen=LABELS[int(probs[i].argmax())],
-            screen_p_first=round(float(p_first[i]), 4),
+            first=label_of(statements[i], task),
+            screen=labels[int(probs[task][i].argmax())],
+            screen_p_first=round(float(p_first[task][i]), 4),
             second="",
             second_sure=False,
+            task=task,
         )
-        for group, idx in (("candidate", flagged), ("control", control))
-        for i in idx
+
+    return [row(i, task, "candidate") for task in probs for i in flagged[task]] + [
+        row(i, task, "control") for i in control for task in probs
     ]
 
 
@@ -154,9 +214,13 @@ def blind_batches(
     n: int,
     seed: int = 7,
 ) -> list[Path]:
-    """Write the audited statements, shuffled and without labels, as ``n`` batch files."""
+    """Write the audited statements, shuffled and without labels, as ``n`` batch files.
+
+    Each statement appears once, however many of its tasks are audited: the
+    second annotator reads it whole and labels every audited task.
+    """
     by_id = {s.id: s for s in statements}
-    order = [r.id for r in rows]
+    order = list(dict.fromkeys(r.id for r in rows))
     random.Random(seed).shuffle(order)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = []
@@ -178,18 +242,42 @@ def blind_batches(
     return paths
 
 
-def merge(rows: Sequence[AuditRow], second: dict[str, tuple[str, bool]]) -> list[AuditRow]:
-    """Fill in the second readings (``id -> (label, sure)``) and the kept label."""
+def merge(
+    rows: Sequence[AuditRow], second: dict[tuple[str, str], tuple[str, bool]]
+) -> list[AuditRow]:
+    """Fill in the second readings (``(id, task) -> (label, sure)``) and the kept label."""
     out = []
     for row in rows:
-        label, sure = second[row.id]
-        if label not in LABELS:
-            raise ValueError(f"{row.id}: unknown label {label!r}")
+        label, sure = second[(row.id, row.task)]
+        if label not in labels_of(row.task):
+            raise ValueError(f"{row.id}: unknown {row.task} label {label!r}")
         final = merge_rule(row.first, label, sure, row.screen)
         out.append(
             AuditRow(**{**asdict(row), "second": label, "second_sure": sure, "final": final})
         )
     return out
+
+
+def read_second(
+    paths: Sequence[Path], tasks: Sequence[str]
+) -> dict[tuple[str, str], tuple[str, bool]]:
+    """The second annotator's readings from its JSONL files.
+
+    One line per statement: ``{"id", TASK: label, ...}`` for each audited task,
+    and whether the call is sure, per task as ``TASK_sure`` or for the whole
+    line as ``sure``.
+    """
+    second: dict[tuple[str, str], tuple[str, bool]] = {}
+    for path in paths:
+        for line in Path(path).read_text(encoding="utf-8").splitlines():
+            if not line.strip():
+                continue
+            r = json.loads(line)
+            for task in tasks:
+                if task in r:
+                    sure = r.get(f"{task}_sure", r.get("sure", False))
+                    second[(r["id"], task)] = (r[task], bool(sure))
+    return second
 
 
 def read_record(path: Path) -> list[AuditRow]:
@@ -206,45 +294,54 @@ def write_record(rows: Sequence[AuditRow], path: Path) -> None:
 
 
 def summarize(rows: Sequence[AuditRow]) -> str:
-    """Agreement of the second annotator with the first, per group, and the changes kept."""
+    """Agreement of the second annotator with the first, per task and group, and the changes."""
     lines = []
-    for group in ("candidate", "control"):
-        part = [r for r in rows if r.group == group]
-        if not part:
-            continue
-        sure = [r for r in part if r.second_sure]
-        agree = sum(r.second == r.first for r in part)
-        agree_sure = sum(r.second == r.first for r in sure)
+    tasks = list(dict.fromkeys(r.task for r in rows))
+    for task in tasks:
+        of_task = [r for r in rows if r.task == task]
+        prefix = f"{task} " if len(tasks) > 1 else ""
+        for group in ("candidate", "control"):
+            part = [r for r in of_task if r.group == group]
+            if not part:
+                continue
+            sure = [r for r in part if r.second_sure]
+            agree = sum(r.second == r.first for r in part)
+            agree_sure = sum(r.second == r.first for r in sure)
+            lines.append(
+                f"{prefix}{group}: {len(part)} rows; second agrees with first {agree} "
+                f"({agree / len(part):.1%}); on the {len(sure)} marked sure {agree_sure} "
+                f"({agree_sure / max(len(sure), 1):.1%})"
+            )
+        changed = [r for r in of_task if r.final != r.first]
+        moves = Counter(f"{r.first} -> {r.final}" for r in changed)
         lines.append(
-            f"{group}: {len(part)} rows; second agrees with first {agree} "
-            f"({agree / len(part):.1%}); on the {len(sure)} marked sure {agree_sure} "
-            f"({agree_sure / max(len(sure), 1):.1%})"
+            f"{prefix}changed: {len(changed)} ("
+            + ", ".join(f"{k} {v}" for k, v in sorted(moves.items(), key=lambda kv: -kv[1]))
+            + ")"
         )
-    changed = [r for r in rows if r.final != r.first]
-    moves = Counter(f"{r.first} -> {r.final}" for r in changed)
-    lines.append(
-        f"changed: {len(changed)} ("
-        + ", ".join(f"{k} {v}" for k, v in sorted(moves.items(), key=lambda kv: -kv[1]))
-        + ")"
-    )
     return "\n".join(lines)
 
 
 def apply_changes(rows: Sequence[AuditRow], data_dir: Path) -> int:
-    """Rewrite the kept labels into the data files; returns the number of rows changed."""
+    """Rewrite the kept labels into the data files; returns the number of labels changed."""
     from stancewire.training.data import statement_files
 
-    changes = {r.id: r.final for r in rows if r.final != r.first}
+    changes: dict[str, dict[str, str]] = {}
+    for r in rows:
+        if r.final != r.first:
+            changes.setdefault(r.id, {})[r.task] = r.final
     done = 0
     for path in statement_files(data_dir):
         lines = path.read_text(encoding="utf-8").splitlines()
         out, dirty = [], False
         for line in lines:
             row = json.loads(line)
-            if row["id"] in changes and row["sentiment"] != changes[row["id"]]:
-                row["sentiment"] = changes[row["id"]]
-                dirty = True
-                done += 1
+            for task, final in changes.get(row["id"], {}).items():
+                holder = row if task == "sentiment" else row["stance"]
+                if holder[task] != final:
+                    holder[task] = final
+                    dirty = True
+                    done += 1
             out.append(json.dumps(row, ensure_ascii=False))
         if dirty:
             path.write_text("\n".join(out) + "\n", encoding="utf-8")
@@ -266,6 +363,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     p_screen.add_argument("--batches", type=int, default=6)
     p_screen.add_argument("--threshold", type=float, default=0.2)
     p_screen.add_argument("--controls", type=int, default=150)
+    p_screen.add_argument(
+        "--task",
+        action="append",
+        choices=sorted(TASK_LABELS),
+        help="a task to audit (repeat for several; default sentiment)",
+    )
+    p_screen.add_argument("--max-candidates", type=int, default=None, help="per task")
     p_merge = sub.add_parser("merge", help="merge second readings into a record")
     p_merge.add_argument("out_dir", type=Path, help="the screen's folder, with out_K.jsonl files")
     p_merge.add_argument("record", type=Path)
@@ -279,21 +383,21 @@ def main(argv: Sequence[str] | None = None) -> None:
         return
     statements = load_statements(statement_files(DATA_DIR))
     if args.cmd == "screen":
+        tasks = args.task or ["sentiment"]
         rows = select(
-            statements, screen(statements), threshold=args.threshold, controls=args.controls
+            statements,
+            {task: screen(statements, task=task) for task in tasks},
+            threshold=args.threshold,
+            controls=args.controls,
+            max_candidates=args.max_candidates,
         )
         write_record(rows, args.out_dir / "pending.jsonl")
         for path in blind_batches(statements, rows, args.out_dir, n=args.batches):
             sys.stdout.write(f"{path}\n")
         return
     pending = read_record(args.out_dir / "pending.jsonl")
-    second = {}
-    for path in sorted(args.out_dir.glob("out_*.jsonl")):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                r = json.loads(line)
-                second[r["id"]] = (r["sentiment"], bool(r["sure"]))
-    rows = merge(pending, second)
+    tasks = list(dict.fromkeys(r.task for r in pending))
+    rows = merge(pending, read_second(sorted(args.out_dir.glob("out_*.jsonl")), tasks))
     write_record(rows, args.record)
     sys.stdout.write(summarize(rows) + "\n")
     if args.apply:

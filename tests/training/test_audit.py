@@ -13,10 +13,13 @@ from stancewire.training.audit import (
     AuditRow,
     apply_changes,
     blind_batches,
+    label_of,
+    labels_of,
     main,
     merge,
     merge_rule,
     read_record,
+    read_second,
     screen,
     select,
     summarize,
@@ -55,7 +58,7 @@ def test_select_flags_low_probability_rows_and_samples_disjoint_controls(tmp_pat
     for i, s in enumerate(statements):
         # the screen is sure of the author's label except on every third row
         probs[i, labels.index(s.sentiment)] = 0.05 if i % 3 == 0 else 0.8
-    rows = select(statements, probs, threshold=0.2, controls=4)
+    rows = select(statements, {"sentiment": probs}, threshold=0.2, controls=4)
     candidates = [r.id for r in rows if r.group == "candidate"]
     controls = [r.id for r in rows if r.group == "control"]
     assert candidates == [s.id for i, s in enumerate(statements) if i % 3 == 0]
@@ -84,7 +87,13 @@ def test_merge_apply_and_summary(tmp_path: Path) -> None:
         AuditRow(first.id, "candidate", first.sentiment, "neutral", 0.1, "", False),
         AuditRow(other.id, "control", other.sentiment, other.sentiment, 0.9, "", False),
     ]
-    rows = merge(pending, {first.id: ("neutral", True), other.id: (other.sentiment, True)})
+    rows = merge(
+        pending,
+        {
+            (first.id, "sentiment"): ("neutral", True),
+            (other.id, "sentiment"): (other.sentiment, True),
+        },
+    )
     assert [r.final for r in rows] == ["neutral", other.sentiment]
     write_record(rows, tmp_path / "record.jsonl")
     assert read_record(tmp_path / "record.jsonl") == rows
@@ -97,24 +106,114 @@ def test_merge_apply_and_summary(tmp_path: Path) -> None:
     assert apply_changes(rows, data) == 0  # already applied
     text = summarize(rows)
     assert "candidate: 1 rows" in text and "changed: 1" in text
-    with pytest.raises(ValueError, match="unknown label"):
-        merge(pending, {first.id: ("angry", True), other.id: ("neutral", True)})
+    with pytest.raises(ValueError, match="unknown sentiment label"):
+        merge(
+            pending,
+            {(first.id, "sentiment"): ("angry", True), (other.id, "sentiment"): ("neutral", True)},
+        )
 
 
-def test_screen_gives_out_of_fold_probabilities(tmp_path: Path, tiny_encoder_dir: Path) -> None:
+@pytest.mark.parametrize("task", ["sentiment", "militias"])
+def test_screen_gives_out_of_fold_probabilities(
+    tmp_path: Path, tiny_encoder_dir: Path, task: str
+) -> None:
     statements = _statements(tmp_path)
-    probs = screen(statements, base_model=str(tiny_encoder_dir), folds=2)
-    assert probs.shape == (len(statements), 3)
+    probs = screen(statements, task=task, base_model=str(tiny_encoder_dir), folds=2)
+    assert probs.shape == (len(statements), len(labels_of(task)))
     assert np.allclose(probs.sum(1), 1.0)
+
+
+def test_an_unknown_task_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="unknown task 'tone'"):
+        label_of(_statements(tmp_path)[0], "tone")
+
+
+def test_a_stance_pass_flags_per_target_and_audits_controls_on_every_target(
+    tmp_path: Path,
+) -> None:
+    statements = _statements(tmp_path)
+    probs = {}
+    for task in ("us_presence", "militias"):
+        labels = labels_of(task)
+        p = np.full((len(statements), 3), 0.1)
+        for i, s in enumerate(statements):
+            doubted = (i % 4 == 0) if task == "us_presence" else (i % 4 in (0, 1))
+            p[i, labels.index(label_of(s, task))] = 0.05 if doubted else 0.8
+        probs[task] = p
+    rows = select(statements, probs, threshold=0.2, controls=3, max_candidates=2)
+    cand = {(r.id, r.task) for r in rows if r.group == "candidate"}
+    # at most two per task, the most doubted (ties by position) first
+    assert cand == {
+        (statements[0].id, "us_presence"),
+        (statements[4].id, "us_presence"),
+        (statements[0].id, "militias"),
+        (statements[1].id, "militias"),
+    }
+    controls = [r for r in rows if r.group == "control"]
+    assert len(controls) == 6 and {r.task for r in controls} == {"us_presence", "militias"}
+    flagged_anywhere = {statements[i].id for i in range(len(statements)) if i % 4 in (0, 1)}
+    assert not {r.id for r in controls} & flagged_anywhere
+    for r in rows:
+        assert r.first == label_of(next(s for s in statements if s.id == r.id), r.task)
+    # a statement audited on two tasks is read once
+    paths = blind_batches(statements, rows, tmp_path / "blind", n=2)
+    ids = [json.loads(line)["id"] for p in paths for line in p.read_text().splitlines()]
+    assert sorted(ids) == sorted({r.id for r in rows})
+
+
+def test_stance_readings_merge_and_apply_to_the_stance_field(tmp_path: Path) -> None:
+    data = write_statements(tmp_path / "data", n_copies=1)
+    statements = load_statements(statement_files(data))
+    s = next(x for x in statements if x.stance["militias"] != "none")
+    first = s.stance["militias"]
+    pending = [
+        AuditRow(s.id, "candidate", first, "none", 0.1, "", False, task="militias"),
+        AuditRow(
+            s.id, "control", s.stance["us_presence"], "none", 0.6, "", False, task="us_presence"
+        ),
+    ]
+    out = tmp_path / "out_1.jsonl"
+    out.write_text(
+        json.dumps(
+            {
+                "id": s.id,
+                "us_presence": s.stance["us_presence"],
+                "us_presence_sure": False,
+                "militias": "none",
+                "militias_sure": True,
+            }
+        )
+        + "\n"
+    )
+    second = read_second([out], ["us_presence", "militias"])
+    assert second == {
+        (s.id, "us_presence"): (s.stance["us_presence"], False),
+        (s.id, "militias"): ("none", True),
+    }
+    rows = merge(pending, second)
+    assert [r.final for r in rows] == ["none", s.stance["us_presence"]]
+    assert apply_changes(rows, data) == 1
+    after = {x.id: x for x in load_statements(statement_files(data))}[s.id]
+    assert after.stance == {**s.stance, "militias": "none"}
+    assert after.sentiment == s.sentiment
+    text = summarize(rows)
+    assert "militias candidate: 1 rows" in text and "militias changed: 1" in text
+    assert "us_presence changed: 0" in text
+
+
+def test_a_line_wide_sure_flag_counts_for_every_task(tmp_path: Path) -> None:
+    out = tmp_path / "out_1.jsonl"
+    out.write_text(json.dumps({"id": "x", "sentiment": "neutral", "sure": True}) + "\n")
+    assert read_second([out], ["sentiment", "militias"]) == {("x", "sentiment"): ("neutral", True)}
 
 
 @pytest.mark.parametrize("record", RECORDS, ids=lambda p: p.name)
 def test_the_records_in_the_repo_follow_the_rule_and_are_applied(record: Path, capsys) -> None:
     rows = read_record(record)
-    assert rows and len({r.id for r in rows}) == len(rows)
-    data = {s.id: s.sentiment for s in load_statements(statement_files(DATA_DIR))}
+    assert rows and len({(r.id, r.task) for r in rows}) == len(rows)
+    data = {s.id: s for s in load_statements(statement_files(DATA_DIR))}
     for r in rows:
         assert r.final == merge_rule(r.first, r.second, r.second_sure, r.screen), r.id
-        assert data[r.id] == r.final, r.id
+        assert label_of(data[r.id], r.task) == r.final, (r.id, r.task)
     main(["summary", str(record)])
     assert "second agrees with first" in capsys.readouterr().out
