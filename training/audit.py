@@ -17,6 +17,8 @@ reader cannot read 6,700 rows. So the pass works in three steps:
    second annotator, screen) disagree with it the same way and the second
    annotator marked the call sure: the screen alone never changes a label, and
    neither does an unsure second reading.
+4. :func:`adjudicate` lets the lead overrule the rule on named rows, with a
+   reason kept in the record (for a misreading the two agreeing readers share).
 
 The record of a pass (one JSONL row per audited statement) is kept in
 ``training/audits/``; ``python -m stancewire.training.audit summary FILE``
@@ -78,6 +80,9 @@ class AuditRow:
         final: the label after :func:`merge_rule`.
         task: which label (``sentiment``, ``us_presence`` or ``militias``); a
             record may audit several tasks, one row per statement and task.
+        lead: the lead's label where the lead overruled the rule's outcome
+            (:func:`adjudicate`), else empty.
+        note: why the lead did.
     """
 
     id: str
@@ -89,6 +94,8 @@ class AuditRow:
     second_sure: bool
     final: str = ""
     task: str = "sentiment"
+    lead: str = ""
+    note: str = ""
 
 
 def merge_rule(first: str, second: str, second_sure: bool, screen: str) -> str:
@@ -96,6 +103,11 @@ def merge_rule(first: str, second: str, second_sure: bool, screen: str) -> str:
     if second != first and second_sure and second == screen:
         return second
     return first
+
+
+def kept_label(row: AuditRow) -> str:
+    """The label a record row keeps: the lead's, if the lead adjudicated, else the rule's."""
+    return row.lead or merge_rule(row.first, row.second, row.second_sure, row.screen)
 
 
 def screen(
@@ -258,6 +270,33 @@ def merge(
     return out
 
 
+def adjudicate(
+    rows: Sequence[AuditRow], decisions: dict[tuple[str, str], tuple[str, str]]
+) -> list[AuditRow]:
+    """Apply the lead's decisions (``(id, task) -> (label, note)``) to merged rows.
+
+    Why: the rule trusts two readers who agree, but both can share a misreading
+    (a flaw in the second annotator's brief, a convention the datasheet
+    documents and the guide leaves implicit). The lead's label and reason are
+    kept in the record beside the three readings, so every override is visible.
+    """
+    by_key = {(r.id, r.task): r for r in rows}
+    unknown = sorted(set(decisions) - set(by_key))
+    if unknown:
+        raise ValueError(f"decisions for rows not in the record: {unknown[:5]}")
+    out = []
+    for row in rows:
+        decision = decisions.get((row.id, row.task))
+        if decision is None:
+            out.append(row)
+            continue
+        label, note = decision
+        if label not in labels_of(row.task):
+            raise ValueError(f"{row.id}: unknown {row.task} label {label!r}")
+        out.append(AuditRow(**{**asdict(row), "lead": label, "note": note, "final": label}))
+    return out
+
+
 def read_second(
     paths: Sequence[Path], tasks: Sequence[str]
 ) -> dict[tuple[str, str], tuple[str, bool]]:
@@ -319,6 +358,13 @@ def summarize(rows: Sequence[AuditRow]) -> str:
             + ", ".join(f"{k} {v}" for k, v in sorted(moves.items(), key=lambda kv: -kv[1]))
             + ")"
         )
+        overruled = [r for r in of_task if r.lead]
+        if overruled:
+            undone = sum(r.lead == r.first for r in overruled)
+            lines.append(
+                f"{prefix}adjudicated by the lead: {len(overruled)} "
+                f"({undone} back to the first label)"
+            )
     return "\n".join(lines)
 
 
@@ -374,6 +420,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     p_merge.add_argument("out_dir", type=Path, help="the screen's folder, with out_K.jsonl files")
     p_merge.add_argument("record", type=Path)
     p_merge.add_argument("--apply", action="store_true", help="rewrite the data files")
+    p_merge.add_argument(
+        "--decisions",
+        type=Path,
+        help='the lead\'s decisions, JSONL of {"id", "task", "label", "note"}',
+    )
     p_sum = sub.add_parser("summary", help="agreement figures of a record")
     p_sum.add_argument("record", type=Path)
     args = parser.parse_args(argv)
@@ -398,6 +449,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     pending = read_record(args.out_dir / "pending.jsonl")
     tasks = list(dict.fromkeys(r.task for r in pending))
     rows = merge(pending, read_second(sorted(args.out_dir.glob("out_*.jsonl")), tasks))
+    if args.decisions:
+        lines = args.decisions.read_text(encoding="utf-8").splitlines()
+        decided = [json.loads(line) for line in lines if line.strip()]
+        rows = adjudicate(rows, {(d["id"], d["task"]): (d["label"], d["note"]) for d in decided})
     write_record(rows, args.record)
     sys.stdout.write(summarize(rows) + "\n")
     if args.apply:

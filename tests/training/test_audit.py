@@ -11,8 +11,10 @@ import pytest
 from stancewire.training.args import DATA_DIR
 from stancewire.training.audit import (
     AuditRow,
+    adjudicate,
     apply_changes,
     blind_batches,
+    kept_label,
     label_of,
     labels_of,
     main,
@@ -213,7 +215,27 @@ def test_the_records_in_the_repo_follow_the_rule_and_are_applied(record: Path, c
     assert rows and len({(r.id, r.task) for r in rows}) == len(rows)
     data = {s.id: s for s in load_statements(statement_files(DATA_DIR))}
     for r in rows:
-        assert r.final == merge_rule(r.first, r.second, r.second_sure, r.screen), r.id
+        assert r.final == kept_label(r), r.id
+        if r.lead:
+            assert r.note, f"{r.id}: a lead's decision needs its reason"
+        else:
+            assert r.final == merge_rule(r.first, r.second, r.second_sure, r.screen), r.id
         assert label_of(data[r.id], r.task) == r.final, (r.id, r.task)
     main(["summary", str(record)])
     assert "second agrees with first" in capsys.readouterr().out
+
+
+def test_the_lead_overrules_named_rows_and_says_why() -> None:
+    rows = [
+        AuditRow("a", "candidate", "against", "none", 0.1, "none", True, "none", task="militias"),
+        AuditRow("b", "candidate", "none", "none", 0.1, "none", True, "none", task="militias"),
+    ]
+    done = adjudicate(rows, {("a", "militias"): ("against", "condemns both sides")})
+    assert [r.final for r in done] == ["against", "none"]
+    assert done[0].lead == "against" and done[0].note == "condemns both sides"
+    assert kept_label(done[0]) == "against" and kept_label(done[1]) == "none"
+    assert "adjudicated by the lead: 1 (1 back to the first label)" in summarize(done)
+    with pytest.raises(ValueError, match="not in the record"):
+        adjudicate(rows, {("c", "militias"): ("none", "?")})
+    with pytest.raises(ValueError, match="unknown militias label"):
+        adjudicate(rows, {("a", "militias"): ("maybe", "?")})
