@@ -22,7 +22,10 @@ reader cannot read 6,700 rows. So the pass works in three steps:
 
 The record of a pass (one JSONL row per audited statement) is kept in
 ``training/audits/``; ``python -m stancewire.training.audit summary FILE``
-prints its agreement figures, which the datasheet quotes.
+prints its agreement figures, which the datasheet quotes. ``status.json``
+there says whether each record's labels are in the data (``applied``) or wait
+for the next model (``pending``): the data in the repo is always the data the
+bundled model was trained on.
 """
 
 from __future__ import annotations
