@@ -47,8 +47,6 @@ TASK_LABELS: dict[str, tuple[str, ...]] = {
     "militias": ("against", "favor", "none"),
 }
 """Each auditable task's labels, in the screen's column order."""
-LABELS = TASK_LABELS["sentiment"]
-"""Sentiment labels in the screen's column order."""
 
 
 def labels_of(task: str) -> tuple[str, ...]:
