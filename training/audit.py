@@ -78,7 +78,7 @@ class AuditRow:
         screen_p_first: the screen's probability of the author's label.
         second: the blind second annotator's label.
         second_sure: whether the second annotator marked the call sure.
-        final: the label after :func:`merge_rule`.
+        final: the label kept (:func:`kept_label`: the rule's, or the lead's).
         task: which label (``sentiment``, ``us_presence`` or ``militias``); a
             record may audit several tasks, one row per statement and task.
         lead: the lead's label where the lead overruled the rule's outcome
@@ -111,40 +111,31 @@ def kept_label(row: AuditRow) -> str:
     return row.lead or merge_rule(row.first, row.second, row.second_sure, row.screen)
 
 
-def screen(
+def screen_features(
     statements: Sequence[Statement],
     *,
-    task: str = "sentiment",
+    speaker: bool,
     base_model: str | None = None,
-    folds: int = 5,
-    seed: int = 0,
     max_length: int = 128,
 ) -> np.ndarray:
-    """Out-of-fold probabilities ``(n, len(labels_of(task)))`` of a cheap classifier.
+    """The screen's features: what :func:`screen` fits its classifier on.
 
-    Features: the frozen base encoder's mean-pooled, normalised embedding of the
-    quote and of the (quote, context) pair, and VADER's four scores of the quote
-    (scaled by 3 to weigh about as much as the embeddings); a logistic
-    regression (C = 2) in ``folds`` stratified folds. For a stance target the
-    quote is read as ``"Speaker (Affiliation): quote"``, as the product model
-    reads it, because a side's own voice decides stance (a faction's spokesman
-    vowing attacks is ``favor``); sentiment is the tone of the words alone.
-    Deliberately not the product model: it must be a reader that has not seen
-    the row it scores.
+    The frozen base encoder's mean-pooled, normalised embedding of the quote and
+    of the (quote, context) pair, and VADER's four scores of the quote (scaled
+    by 3 to weigh about as much as the embeddings). With ``speaker`` the quote
+    is read as ``"Speaker (Affiliation): quote"``, as the product model reads
+    it. Apart from :func:`screen` because both stance targets read the same
+    features: a pass over both embeds the data once, not twice.
     """
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import StratifiedKFold, cross_val_predict
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
     from stancewire.models.backends.embedding import EmbeddingBackend
     from stancewire.models.classifier import DEFAULT_BASE_MODEL, speaker_text
 
-    labels = labels_of(task)
     embedder = EmbeddingBackend(base_model or DEFAULT_BASE_MODEL, max_length=max_length)
-
     quotes = [s.quote for s in statements]
     read = quotes
-    if task != "sentiment":
+    if speaker:
         read = [
             f"{who}: {s.quote}" if (who := speaker_text(s.speaker, s.affiliation)) else s.quote
             for s in statements
@@ -154,9 +145,46 @@ def screen(
         [[vader.polarity_scores(q)[k] for k in ("neg", "neu", "pos", "compound")] for q in quotes]
     )
     contexts = [s.context or "" for s in statements]
-    features = np.hstack(
+    return np.hstack(
         [embedder.embed(read).numpy(), embedder.embed(read, contexts).numpy(), lexicon * 3]
     )
+
+
+def reads_speaker(task: str) -> bool:
+    """Whether the screen reads the speaker for a task: for stance, not for sentiment.
+
+    A side's own voice decides stance (a faction's spokesman vowing attacks is
+    ``favor``); sentiment is the tone of the words alone.
+    """
+    labels_of(task)
+    return task != "sentiment"
+
+
+def screen(
+    statements: Sequence[Statement],
+    *,
+    task: str = "sentiment",
+    base_model: str | None = None,
+    folds: int = 5,
+    seed: int = 0,
+    max_length: int = 128,
+    features: np.ndarray | None = None,
+) -> np.ndarray:
+    """Out-of-fold probabilities ``(n, len(labels_of(task)))`` of a cheap classifier.
+
+    A logistic regression (C = 2) on :func:`screen_features` (computed here
+    unless given, with the speaker as :func:`reads_speaker` says), in ``folds``
+    stratified folds. Deliberately not the product model: it must be a reader
+    that has not seen the row it scores.
+    """
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+    labels = labels_of(task)
+    if features is None:
+        features = screen_features(
+            statements, speaker=reads_speaker(task), base_model=base_model, max_length=max_length
+        )
     y = np.array([labels.index(label_of(s, task)) for s in statements])
     return cross_val_predict(
         LogisticRegression(C=2.0, max_iter=3000),
@@ -436,9 +464,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     statements = load_statements(statement_files(DATA_DIR))
     if args.cmd == "screen":
         tasks = args.task or ["sentiment"]
+        features = {
+            speaker: screen_features(statements, speaker=speaker)
+            for speaker in {reads_speaker(task) for task in tasks}
+        }
         rows = select(
             statements,
-            {task: screen(statements, task=task) for task in tasks},
+            {
+                task: screen(statements, task=task, features=features[reads_speaker(task)])
+                for task in tasks
+            },
             threshold=args.threshold,
             controls=args.controls,
             max_candidates=args.max_candidates,

@@ -22,7 +22,9 @@ from stancewire.training.audit import (
     merge_rule,
     read_record,
     read_second,
+    reads_speaker,
     screen,
+    screen_features,
     select,
     summarize,
     write_record,
@@ -125,6 +127,22 @@ def test_screen_gives_out_of_fold_probabilities(
     probs = screen(statements, task=task, base_model=str(tiny_encoder_dir), folds=2)
     assert probs.shape == (len(statements), len(labels_of(task)))
     assert np.allclose(probs.sum(1), 1.0)
+
+
+def test_both_stance_targets_screen_on_the_same_features_computed_once(
+    tmp_path: Path, tiny_encoder_dir: Path
+) -> None:
+    statements = _statements(tmp_path)
+    assert [reads_speaker(t) for t in ("sentiment", "us_presence", "militias")] == [
+        False,
+        True,
+        True,
+    ]
+    shared = screen_features(statements, speaker=True, base_model=str(tiny_encoder_dir))
+    for task in ("us_presence", "militias"):
+        alone = screen(statements, task=task, base_model=str(tiny_encoder_dir), folds=2)
+        given = screen(statements, task=task, features=shared, folds=2)
+        assert np.array_equal(alone, given)
 
 
 def test_an_unknown_task_is_refused(tmp_path: Path) -> None:
